@@ -1,0 +1,50 @@
+# dfws — every entry point. `make test` and `make demo` set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg | sha1sum | cut -c1-12)
+CHROMIUM ?= /usr/bin/chromium
+JS := dfws_web/static/js/df_websockets.min.js
+
+.PHONY: test lint pytest frontend frontend-test frontend-check chromium demo demo-redis bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+venv: $(STAMP)
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+frontend: frontend/node_modules/.package-lock.json
+
+# rebuild into a temporary folder; fail when the committed bundle is stale
+frontend-check: frontend
+	tmp=$$(mktemp -d) && cd frontend && node build.mjs $$tmp >/dev/null \
+	  && cmp $$tmp/df_websockets.min.js ../$(JS) \
+	  && cmp $$tmp/df_websockets.min.js.map ../$(JS).map \
+	  || { echo "$(JS) is stale: run 'cd frontend && npm run build' and commit it"; exit 1; }
+
+frontend-test: frontend
+	cd frontend && npm run --silent typecheck && npm test --silent
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check dfws_celery dfws_web tests sample_project bench
+	$(VENV)/bin/ruff format --check dfws_celery dfws_web
+	$(VENV)/bin/mypy dfws_celery dfws_web
+
+pytest: $(STAMP) chromium
+	$(VENV)/bin/pytest
+
+test: $(STAMP) frontend-check frontend-test lint pytest
+
+clean:
+	rm -rf $(VENV) frontend/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,94 @@
+"""System checks (``manage.py check``) for the dfws configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+from dfws_celery.conf import WORKER_MODES, dfws_settings
+
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+DUMMY = "django.core.cache.backends.dummy.DummyCache"
+
+
+@register("dfws")
+def check_worker_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    try:
+        dfws_settings.workers
+    except ImproperlyConfigured as exc:
+        return [
+            Error(
+                str(exc),
+                hint=f"Set WEBSOCKET_WORKERS to one of {', '.join(WORKER_MODES)}.",
+                id="dfws.E001",
+            )
+        ]
+    return []
+
+
+@register("dfws")
+def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    alias = dfws_settings.cache_backend
+    caches = getattr(settings, "CACHES", {})
+    if alias not in caches:
+        return [
+            Error(
+                f"WEBSOCKET_CACHE_BACKEND = {alias!r} is not a key of CACHES.",
+                hint=f"Add CACHES[{alias!r}] or point WEBSOCKET_CACHE_BACKEND at an existing one.",
+                id="dfws.E002",
+            )
+        ]
+    backend = caches[alias].get("BACKEND", "")
+    if backend == DUMMY:
+        return [
+            Error(
+                f"Cache {alias!r} is a DummyCache: windows would forget their topics.",
+                hint="Use Redis (django.core.cache.backends.redis.RedisCache) or another "
+                "real cache for WEBSOCKET_CACHE_BACKEND.",
+                id="dfws.E003",
+            )
+        ]
+    try:
+        mode = dfws_settings.workers
+    except ImproperlyConfigured:
+        return []
+    if backend == LOCMEM and mode in ("celery", "process", "channels") and not _in_process():
+        return [
+            Warning(
+                f"Cache {alias!r} is a local-memory cache while WEBSOCKET_WORKERS = {mode!r}: "
+                "workers in other processes cannot see what the web process stored.",
+                hint="Use a shared cache (Redis) for WEBSOCKET_CACHE_BACKEND, or run the "
+                "Celery worker inside the web process (the memory:// broker with an "
+                "in-process worker, as the sample project does).",
+                id="dfws.W004",
+            )
+        ]
+    return []
+
+
+def _in_process() -> bool:
+    """Celery's in-memory broker or eager mode: the workers share the web process."""
+    from dfws_celery.celery_app import get_celery_app
+
+    conf = get_celery_app().conf
+    return bool(conf.task_always_eager) or str(conf.broker_url or "").startswith("memory://")
+
+
+@register("dfws")
+def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    layers = getattr(settings, "CHANNEL_LAYERS", None) or {}
+    if "default" not in layers:
+        return [
+            Error(
+                "No channel layer is configured: dfws cannot reach browsers.",
+                hint="Set CHANNEL_LAYERS = {'default': {'BACKEND': "
+                "'channels_redis.core.RedisChannelLayer', 'CONFIG': {'hosts': "
+                "['redis://127.0.0.1:6379/1']}}} (or channels.layers.InMemoryChannelLayer "
+                "for a single process).",
+                id="dfws.E005",
+            )
+        ]
+    return []

@@ -1,0 +1,151 @@
+"""Every dfws setting, its default, read when used.
+
+Nothing is frozen at import time: each property reads ``django.conf.settings``
+on access, so ``override_settings`` just works.  Values that need an import
+(encoder classes, the topic serializer, window-info middlewares) are cached
+and the cache is dropped on Django's ``setting_changed`` signal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+WORKER_MODES = ("celery", "thread", "process", "channels")
+
+DEFAULT_WINDOW_INFO_MIDDLEWARES = [
+    "dfws_celery.window_info_middlewares.WindowKeyMiddleware",
+    "dfws_celery.window_info_middlewares.DjangoAuthMiddleware",
+    "dfws_celery.window_info_middlewares.Djangoi18nMiddleware",
+    "dfws_celery.window_info_middlewares.BrowserMiddleware",
+]
+
+DEFAULTS: dict[str, Any] = {
+    "WEBSOCKET_WORKERS": "celery",
+    "WEBSOCKET_DEFAULT_QUEUE": "celery",
+    "WEBSOCKET_CACHE_EXPIRE": 36000,
+    "WEBSOCKET_CACHE_PREFIX": "dfws",
+    "WEBSOCKET_CACHE_BACKEND": "default",
+    "WEBSOCKET_SIGNAL_ENCODER": "django.core.serializers.json.DjangoJSONEncoder",
+    "WEBSOCKET_SIGNAL_DECODER": "json.JSONDecoder",
+    "WEBSOCKET_TOPIC_SERIALIZER": "dfws_celery.topics.serialize_topic",
+    "WEBSOCKET_POOL_SIZES": {},
+    "WINDOW_INFO_MIDDLEWARES": DEFAULT_WINDOW_INFO_MIDDLEWARES,
+    "WEBSOCKET_URL": "/ws/",
+    "WEBSOCKET_CELERY_APP": None,
+    "WEBSOCKET_MAX_FRAME_SIZE": 65536,
+    "WEBSOCKET_CALL_TIMEOUT": 30,
+    "WEBSOCKET_HEARTBEAT": 30,
+}
+
+
+def _get(name: str) -> Any:
+    return getattr(settings, name, DEFAULTS[name])
+
+
+def _import(name: str) -> Any:
+    value = _get(name)
+    if not isinstance(value, str):
+        return value
+    try:
+        return import_string(value)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"{name} = {value!r} cannot be imported: {exc}") from exc
+
+
+class DfwsSettings:
+    """Lazy accessors for the dfws settings (see the README's settings table)."""
+
+    @property
+    def workers(self) -> str:
+        mode = _get("WEBSOCKET_WORKERS")
+        # names used by the older package
+        mode = {"multithread": "thread", "multiprocess": "process"}.get(mode, mode)
+        if mode not in WORKER_MODES:
+            raise ImproperlyConfigured(
+                f"WEBSOCKET_WORKERS = {mode!r} is not a known worker mode: "
+                f"expected one of {', '.join(WORKER_MODES)}"
+            )
+        return str(mode)
+
+    @property
+    def default_queue(self) -> str:
+        return str(_get("WEBSOCKET_DEFAULT_QUEUE"))
+
+    @property
+    def cache_expire(self) -> int:
+        return int(_get("WEBSOCKET_CACHE_EXPIRE"))
+
+    @property
+    def cache_prefix(self) -> str:
+        return str(_get("WEBSOCKET_CACHE_PREFIX"))
+
+    @property
+    def cache_backend(self) -> str:
+        return str(_get("WEBSOCKET_CACHE_BACKEND"))
+
+    @property
+    def pool_sizes(self) -> Mapping[str, int]:
+        return dict(_get("WEBSOCKET_POOL_SIZES"))
+
+    @property
+    def websocket_url(self) -> str:
+        return str(_get("WEBSOCKET_URL"))
+
+    @property
+    def max_frame_size(self) -> int:
+        return int(_get("WEBSOCKET_MAX_FRAME_SIZE"))
+
+    @property
+    def call_timeout(self) -> float:
+        return float(_get("WEBSOCKET_CALL_TIMEOUT"))
+
+    @property
+    def heartbeat(self) -> float:
+        return float(_get("WEBSOCKET_HEARTBEAT"))
+
+    @property
+    def celery_app_path(self) -> str | None:
+        value = _get("WEBSOCKET_CELERY_APP")
+        return None if value is None else str(value)
+
+    @cached_property
+    def encoder(self) -> type[json.JSONEncoder]:
+        return _import("WEBSOCKET_SIGNAL_ENCODER")  # type: ignore[no-any-return]
+
+    @cached_property
+    def decoder(self) -> type[json.JSONDecoder]:
+        return _import("WEBSOCKET_SIGNAL_DECODER")  # type: ignore[no-any-return]
+
+    @cached_property
+    def topic_serializer(self) -> Callable[[Any, Any], str | None]:
+        return _import("WEBSOCKET_TOPIC_SERIALIZER")  # type: ignore[no-any-return]
+
+    @cached_property
+    def window_info_middlewares(self) -> list[Any]:
+        return [import_string(path)() for path in _get("WINDOW_INFO_MIDDLEWARES")]
+
+    def encode(self, value: Any) -> str:
+        return json.dumps(value, cls=self.encoder, separators=(",", ":"))
+
+    def decode(self, text: str | bytes) -> Any:
+        return json.loads(text, cls=self.decoder)
+
+    def reset(self) -> None:
+        """Drop every cached value (called on ``setting_changed``)."""
+        for name in ("encoder", "decoder", "topic_serializer", "window_info_middlewares"):
+            self.__dict__.pop(name, None)
+
+
+dfws_settings = DfwsSettings()
+
+
+def on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in DEFAULTS:
+        dfws_settings.reset()

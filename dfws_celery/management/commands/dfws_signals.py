@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from dfws_celery.conf import dfws_settings
+from dfws_celery.registry import REGISTRY
+
+
+class Command(BaseCommand):
+    help = "List every dfws signal handler with its Celery task name, queue and permission."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        default = dfws_settings.default_queue
+        rows = [("SIGNAL", "HANDLER", "TASK", "QUEUE", "ALLOWED")]
+        for connection in REGISTRY.all():
+            queues = ",".join(sorted(connection.declared_queues(default)))
+            rows.append(
+                (
+                    connection.path,
+                    connection.handler_name,
+                    connection.task_name,
+                    queues,
+                    connection.permission_name,
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            self.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

@@ -1,0 +1,115 @@
+"""Publishing frames to channel-layer groups from sync and async code.
+
+Why one warm event loop per process: ``async_to_sync(layer.group_send)``
+from sync code (views, Celery tasks, the shell) starts a thread and an
+event loop per call, and channels_redis opens a new Redis connection for
+each loop (channels_redis #125, #122, #332) — about 110 publishes/s where
+one long-lived loop reaches about 1,500/s.  Sync callers here submit their
+coroutine to a single daemon thread that runs one loop for the life of the
+process (recreated after ``fork()``), so the layer's connection pool stays
+warm.  Async callers (``atrigger``) just await on their own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Coroutine, Iterable
+from typing import Any, TypeVar
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
+
+T = TypeVar("T")
+SIGNAL_MESSAGE_TYPE = "dfws.frame"
+PUBLISH_TIMEOUT = 30.0
+
+
+def channel_layer() -> BaseChannelLayer:
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured(
+            "dfws needs a channel layer to reach browsers: set CHANNEL_LAYERS "
+            "(channels_redis.core.RedisChannelLayer in production, "
+            "channels.layers.InMemoryChannelLayer for a single process)"
+        )
+    return layer
+
+
+async def apublish(groups: Iterable[str], frame: str) -> None:
+    """Send the text ``frame`` to every consumer of each group."""
+    layer = channel_layer()
+    message = {"type": SIGNAL_MESSAGE_TYPE, "text": frame}
+    sends = [layer.group_send(group, message) for group in groups]
+    if len(sends) == 1:
+        await sends[0]
+    elif sends:
+        await asyncio.gather(*sends)
+
+
+class WarmLoop:
+    """A daemon thread running one event loop, restarted in a forked child."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._stale():
+            with self._lock:
+                if self._stale():
+                    self._start()
+        assert self._loop is not None
+        return self._loop
+
+    def _stale(self) -> bool:
+        return self._loop is None or self._loop.is_closed() or self._pid != os.getpid()
+
+    def adopt_current(self) -> None:
+        """Publish on the running loop from now on (see :meth:`adopt`)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self.adopt(loop)
+
+    def adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Publish on ``loop`` (a server's own loop) instead of a private thread.
+
+        Needed for the in-memory channel layer, whose queues are only safe to
+        use from the loop that reads them.
+        """
+        with self._lock:
+            self._loop, self._thread, self._pid = loop, None, os.getpid()
+
+    def _start(self) -> None:
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="dfws-publisher", daemon=True)
+        thread.start()
+        self._loop, self._thread, self._pid = loop, thread, os.getpid()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = PUBLISH_TIMEOUT) -> T:
+        loop = self.loop()
+        if threading.current_thread() is self._thread or _running_loop() is loop:
+            coroutine.close()
+            raise RuntimeError("dfws: synchronous publish called from the publisher loop itself")
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        return future.result(timeout)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+warm_loop = WarmLoop()
+
+
+def publish(groups: Iterable[str], frame: str) -> None:
+    """Sync version of :func:`apublish`, through the process's warm loop."""
+    groups = list(groups)
+    if groups:
+        warm_loop.run(apublish(groups, frame))

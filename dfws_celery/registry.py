@@ -1,0 +1,194 @@
+"""``@signal``: declare a Python handler of a dfws signal.
+
+The decorator only records a ``SignalConnection``; the handler's Celery
+task is compiled when Django is ready (``compiler.compile_all``) or, for a
+declaration made later, right away.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from dfws_celery.permissions import Permission, describe, server_side
+from dfws_celery.queues import DynamicQueue
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PATH_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
+TASK_OPTIONS = frozenset(
+    {
+        "acks_late",
+        "autoretry_for",
+        "default_retry_delay",
+        "expires",
+        "ignore_result",
+        "max_retries",
+        "priority",
+        "rate_limit",
+        "retry_backoff",
+        "retry_backoff_max",
+        "retry_jitter",
+        "soft_time_limit",
+        "time_limit",
+    }
+)
+
+
+@dataclass(frozen=True, eq=False)
+class SignalConnection:
+    """One Python handler attached to a dfws signal path."""
+
+    path: str
+    function: Callable[..., Any]
+    is_allowed_to: Permission
+    queue: str | DynamicQueue | None
+    task_name: str
+    task_options: dict[str, Any]
+    parameters: dict[str, inspect.Parameter]
+    accepts_kwargs: bool
+    task: Any = field(default=None, compare=False)
+
+    @property
+    def handler_name(self) -> str:
+        return f"{self.function.__module__}.{self.function.__qualname__}"
+
+    @property
+    def browser_callable(self) -> bool:
+        return self.is_allowed_to is not server_side
+
+    @property
+    def permission_name(self) -> str:
+        return describe(self.is_allowed_to)
+
+    def declared_queues(self, default_queue: str) -> frozenset[str]:
+        if isinstance(self.queue, DynamicQueue):
+            return self.queue.queues
+        return frozenset({self.queue or default_queue})
+
+
+class SignalRegistry:
+    """Every declared handler, by signal path and by task name."""
+
+    def __init__(self) -> None:
+        self.by_path: dict[str, list[SignalConnection]] = {}
+        self.by_task_name: dict[str, SignalConnection] = {}
+        self.on_add: Callable[[SignalConnection], None] | None = None
+
+    def add(self, connection: SignalConnection) -> None:
+        other = self.by_task_name.get(connection.task_name)
+        if other is not None and other.function is not connection.function:
+            raise ValueError(
+                f"Task name {connection.task_name!r} of dfws signal {connection.path!r} is "
+                f"already used by {other.handler_name}: pass a distinct name= to @signal"
+            )
+        if other is not None:  # the same module imported twice: keep the first
+            return
+        self.by_path.setdefault(connection.path, []).append(connection)
+        self.by_task_name[connection.task_name] = connection
+        if self.on_add is not None:
+            self.on_add(connection)
+
+    def get(self, path: str) -> list[SignalConnection]:
+        return self.by_path.get(path, [])
+
+    def all(self) -> list[SignalConnection]:
+        return [c for path in sorted(self.by_path) for c in self.by_path[path]]
+
+    def remove(self, connection: SignalConnection) -> None:
+        """Forget a handler (used by tests that declare signals on the fly)."""
+        self.by_path[connection.path].remove(connection)
+        if not self.by_path[connection.path]:
+            del self.by_path[connection.path]
+        del self.by_task_name[connection.task_name]
+
+
+REGISTRY = SignalRegistry()
+REGISTERED_SIGNALS = REGISTRY.by_path
+
+
+def signal(
+    path: str | None = None,
+    *,
+    is_allowed_to: Permission = server_side,
+    queue: str | DynamicQueue | None = None,
+    name: str | None = None,
+    **task_options: Any,
+) -> Callable[[F], F]:
+    """Declare ``function(window_info, **kwargs)`` as a handler of the dfws signal ``path``.
+
+    ``queue`` is a queue name (default ``WEBSOCKET_DEFAULT_QUEUE``) or a
+    ``DynamicQueue``; ``name`` pins the Celery task name; the other keyword
+    arguments are Celery task options.  The function is returned unchanged.
+    """
+
+    def decorate(function: F) -> F:
+        REGISTRY.add(_connection(function, path, is_allowed_to, queue, name, task_options))
+        return function
+
+    return decorate
+
+
+def _connection(
+    function: Callable[..., Any],
+    path: str | None,
+    is_allowed_to: Permission,
+    queue: str | DynamicQueue | None,
+    name: str | None,
+    task_options: dict[str, Any],
+) -> SignalConnection:
+    where = f"@signal on {function.__module__}.{function.__qualname__}"
+    signal_path = path if path is not None else f"{function.__module__}.{function.__name__}"
+    if not isinstance(signal_path, str) or not PATH_RE.match(signal_path):
+        raise ValueError(
+            f"{where}: invalid dfws signal path {signal_path!r}: use dot-separated "
+            "identifiers such as 'shop.cart.updated'"
+        )
+    unknown = sorted(set(task_options) - TASK_OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown option {unknown[0]!r} for dfws signal {signal_path!r}: "
+            f"expected one of {', '.join(sorted(TASK_OPTIONS))}"
+        )
+    if not callable(is_allowed_to):
+        raise ValueError(f"{where}: is_allowed_to must be callable, got {is_allowed_to!r}")
+    if queue is not None and not isinstance(queue, str | DynamicQueue):
+        raise ValueError(f"{where}: queue must be a string or a DynamicQueue, got {queue!r}")
+    params = _parameters(function, where)
+    accepts_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    params = {k: p for k, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    task_name = name or f"{signal_path}:{function.__module__}.{function.__qualname__}"
+    return SignalConnection(
+        path=signal_path,
+        function=function,
+        is_allowed_to=is_allowed_to,
+        queue=queue,
+        task_name=task_name,
+        task_options=dict(task_options),
+        parameters=params,
+        accepts_kwargs=accepts_kwargs,
+    )
+
+
+def _parameters(function: Callable[..., Any], where: str) -> dict[str, inspect.Parameter]:
+    try:
+        sig = inspect.signature(function, eval_str=True)
+    except NameError:  # an annotation that only resolves later: check without it
+        sig = inspect.signature(function)
+    params = list(sig.parameters.values())
+    if not params or params[0].name != "window_info":
+        raise ValueError(
+            f"{where}: the first parameter must be 'window_info' "
+            f"(got {params[0].name if params else 'no parameter'!r}): "
+            "write def handler(window_info, ...)"
+        )
+    for param in params:
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            raise ValueError(
+                f"{where}: *{param.name} is not allowed: handlers receive keyword "
+                "arguments only; use **kwargs"
+            )
+    return {p.name: p for p in params[1:]}

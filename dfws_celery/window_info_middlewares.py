@@ -1,0 +1,129 @@
+"""The default ``WINDOW_INFO_MIDDLEWARES``.
+
+A middleware copies a few values from a request into a ``WindowInfo``, and
+to and from the plain dict that travels in task messages.  Subclass
+``WindowInfoMiddleware`` and add it to the setting to carry more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from dfws_celery.window_info import WindowInfo
+
+
+class WindowInfoMiddleware:
+    """Base class: every hook is a no-op."""
+
+    def new_window_info(self, window_info: WindowInfo) -> None:
+        pass
+
+    def from_request(self, request: HttpRequest, window_info: WindowInfo) -> None:
+        pass
+
+    def to_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        pass
+
+    def from_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        pass
+
+
+class WindowKeyMiddleware(WindowInfoMiddleware):
+    """The window key (set by ``dfws_web``'s middleware) and a hash of the session key.
+
+    The session key itself never leaves the web process: task messages only
+    carry a hash of it, enough to name the ``SESSION`` topic.
+    """
+
+    def from_request(self, request: HttpRequest, window_info: WindowInfo) -> None:
+        window_info.window_key = getattr(request, "window_key", None)
+        session = getattr(request, "session", None)
+        key = getattr(session, "session_key", None)
+        window_info.session_hash = hash_session_key(key) if key else None
+
+    def to_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        values["window_key"] = window_info.window_key
+        values["session_hash"] = window_info.session_hash
+        if window_info.call_id is not None:
+            values["call_id"] = window_info.call_id
+
+    def from_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        window_info.window_key = values.get("window_key")
+        window_info.session_hash = values.get("session_hash")
+        window_info.call_id = values.get("call_id")
+
+
+def hash_session_key(session_key: str) -> str:
+    return hashlib.blake2b(session_key.encode(), digest_size=16).hexdigest()
+
+
+_USER_FIELDS = ("is_authenticated", "is_anonymous", "is_staff", "is_superuser", "is_active")
+
+
+class DjangoAuthMiddleware(WindowInfoMiddleware):
+    """The user's pk, username and flags; the user object is loaded lazily in workers."""
+
+    def from_request(self, request: HttpRequest, window_info: WindowInfo) -> None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return
+        window_info._user = user
+        window_info.user_pk = user.pk
+        window_info.username = user.get_username()
+        for name in _USER_FIELDS:
+            setattr(window_info, name, bool(getattr(user, name, False)))
+
+    def to_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        if window_info.user_pk is None:
+            return
+        values["user_pk"] = window_info.user_pk
+        values["username"] = window_info.username
+        for name in _USER_FIELDS:
+            values[name] = getattr(window_info, name)
+
+    def from_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        if values.get("user_pk") is None:
+            return
+        window_info.user_pk = values["user_pk"]
+        window_info.username = values.get("username")
+        for name in _USER_FIELDS:
+            setattr(window_info, name, bool(values.get(name, False)))
+
+
+class Djangoi18nMiddleware(WindowInfoMiddleware):
+    """The active language; handlers run with it activated."""
+
+    def new_window_info(self, window_info: WindowInfo) -> None:
+        from django.utils import translation
+
+        window_info.language_code = translation.get_language()
+
+    def from_request(self, request: HttpRequest, window_info: WindowInfo) -> None:
+        from django.utils import translation
+
+        window_info.language_code = getattr(request, "LANGUAGE_CODE", None) or (
+            translation.get_language()
+        )
+
+    def to_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        values["language_code"] = window_info.language_code
+
+    def from_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        window_info.language_code = values.get("language_code")
+
+
+class BrowserMiddleware(WindowInfoMiddleware):
+    """The browser's user agent."""
+
+    def from_request(self, request: HttpRequest, window_info: WindowInfo) -> None:
+        window_info.user_agent = request.META.get("HTTP_USER_AGENT", "")
+
+    def to_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        values["user_agent"] = window_info.user_agent
+
+    def from_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
+        window_info.user_agent = values.get("user_agent", "")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DfwsWebConfig(AppConfig):
+    name = "dfws_web"
+    verbose_name = "dfws websockets"

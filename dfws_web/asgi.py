@@ -1,0 +1,62 @@
+"""``dfws_web.asgi.application``: HTTP to Django, ``WEBSOCKET_URL`` to the dfws consumer.
+
+A project's ``asgi.py`` needs only::
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+    from dfws_web.asgi import application
+
+The routing is built on the first connection, not at import time.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+ASGIApp = Any
+
+
+def build_application() -> ASGIApp:
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+    from django.core.asgi import get_asgi_application
+    from django.urls import re_path
+
+    http = get_asgi_application()  # sets Django up if the server did not
+
+    from dfws_celery.compiler import declared_queues
+    from dfws_celery.conf import dfws_settings
+    from dfws_celery.workers import SignalWorkerConsumer
+    from dfws_web.consumer import SignalConsumer
+
+    path = "^" + re.escape(dfws_settings.websocket_url.lstrip("/")) + "$"
+    websocket = AllowedHostsOriginValidator(
+        AuthMiddlewareStack(URLRouter([re_path(path, SignalConsumer.as_asgi())]))
+    )
+    workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues()}
+    return ProtocolTypeRouter(
+        {"http": http, "websocket": websocket, "channel": ChannelNameRouter(workers)}
+    )
+
+
+class LazyApplication:
+    """Builds the real application on first use (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._app: ASGIApp | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ASGIApp:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = build_application()
+        return self._app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.get()(scope, receive, send)
+
+
+application = LazyApplication()

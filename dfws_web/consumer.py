@@ -1,0 +1,94 @@
+"""The minimal websocket consumer: validate, forward into Celery, relay group messages.
+
+It never runs handler code: permission and argument checks happen in the
+worker.  Blocking work (Celery's publish) goes to a thread so one slow
+broker call does not stall every websocket of the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
+from django.core.cache import caches
+
+from dfws_celery.conf import dfws_settings
+from dfws_celery.publisher import warm_loop
+from dfws_celery.topics import group_name
+from dfws_web.dispatch import forward
+from dfws_web.frames import HEARTBEAT, FrameError, ack_frame, parse_client_frame
+from dfws_web.window_keys import COOKIE_KEY, cache_key, unsign
+
+logger = logging.getLogger("dfws.websocket")
+
+CLOSE_FORGED_KEY = 4003
+CLOSE_UNKNOWN_WINDOW = 4004
+
+
+class SignalConsumer(AsyncWebsocketConsumer):
+    """One browser window."""
+
+    groups: list[str]
+    window_key: str | None = None
+    window_info: dict[str, Any]
+
+    async def connect(self) -> None:
+        self.groups = []
+        cookie = self.scope.get("cookies", {}).get(COOKIE_KEY)
+        key = unsign(cookie)
+        await self.accept()
+        if key is None:
+            logger.warning("websocket refused: missing or forged dfwskey cookie %r", cookie)
+            await self.close(code=CLOSE_FORGED_KEY)
+            return
+        cache = caches[dfws_settings.cache_backend]
+        entry = await cache.aget(cache_key(dfws_settings.cache_prefix, key))
+        if entry is None:
+            logger.warning("websocket refused: window %s is unknown or expired", key)
+            await self.close(code=CLOSE_UNKNOWN_WINDOW)
+            return
+        self.window_key = key
+        self.window_info = entry["window_info"]
+        if isinstance(self.channel_layer, InMemoryChannelLayer):
+            warm_loop.adopt_current()
+        self.groups = [group_name(topic) for topic in entry["topics"]]
+        for group in self.groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.window_key is None:
+            return
+        if text_data == HEARTBEAT:
+            await self.send(text_data=HEARTBEAT)
+            return
+        if text_data is None:
+            await self.refuse(FrameError("bad_frame", "binary frames are not accepted"))
+            return
+        try:
+            frame = parse_client_frame(text_data, dfws_settings.max_frame_size)
+            handlers = await sync_to_async(forward, thread_sensitive=False)(
+                frame["signal"], frame["opts"], frame.get("call_id"), self.window_info
+            )
+        except FrameError as exc:
+            await self.refuse(exc, text_data)
+            return
+        call_id = frame.get("call_id")
+        if call_id is not None:
+            await self.send(text_data=ack_frame(call_id, handlers, dfws_settings.call_timeout))
+
+    async def refuse(self, error: FrameError, text: str | None = None) -> None:
+        logger.warning(
+            "window %s: refused frame (%s: %s) %.200r", self.window_key, error.type, error, text
+        )
+        await self.send(text_data=error.frame())
+
+    async def dfws_frame(self, event: dict[str, Any]) -> None:
+        """A frame published to one of our groups (a signal, an ack, a result)."""
+        await self.send(text_data=event["text"])

@@ -1,0 +1,163 @@
+/**
+ * `data-df-signal` attributes: a JSON list of calls to make when a DOM event
+ * happens on the element, e.g.
+ * `[{"name": "shop.cart.add", "on": "click", "form": "form_data", "value": "qty", "opts": {"id": 42}}]`.
+ */
+import { isRecord, type Opts } from "./frames";
+import { elementValue, formOf, serializeForm } from "./forms";
+import { CONTENT_ADDED } from "./html";
+import type { Logger } from "./log";
+
+export const BINDING_ATTRIBUTE = "data-df-signal";
+
+/** One entry of a `data-df-signal` list. */
+export interface Binding {
+  /** The dfws signal to call. */
+  name: string;
+  /** DOM event to listen to; the default depends on the element. */
+  on?: string;
+  /** Put the serialized form under this option name. */
+  form?: string;
+  /** Put the element's value under this option name. */
+  value?: string;
+  /** Fixed options of the call. */
+  opts?: Opts;
+  /** preventDefault(); by default, for every event but "change" and "input". */
+  prevent?: boolean;
+}
+
+export type Caller = (name: string, opts: Opts) => Promise<unknown>;
+
+const CLICKED_INPUTS = new Set(["submit", "reset", "button", "image"]);
+
+export function defaultEvent(element: Element): string {
+  if (element instanceof HTMLFormElement) return "submit";
+  if (element instanceof HTMLInputElement) {
+    return CLICKED_INPUTS.has(element.type) ? "click" : "change";
+  }
+  if (element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement) {
+    return "change";
+  }
+  return "click";
+}
+
+/** The valid entries of an element's attribute; the invalid ones are reported. */
+export function parseBindings(element: Element, log: Logger): Binding[] {
+  const source = element.getAttribute(BINDING_ATTRIBUTE) ?? "";
+  let raw: unknown;
+  try {
+    raw = JSON.parse(source);
+  } catch {
+    log.error(`${BINDING_ATTRIBUTE} is not valid JSON:`, source, element);
+    return [];
+  }
+  const list = Array.isArray(raw) ? raw : [raw];
+  const bindings: Binding[] = [];
+  for (const item of list) {
+    if (
+      isRecord(item) &&
+      typeof item.name === "string" &&
+      item.name &&
+      (item.on === undefined || typeof item.on === "string") &&
+      (item.form === undefined || typeof item.form === "string") &&
+      (item.value === undefined || typeof item.value === "string") &&
+      (item.opts === undefined || isRecord(item.opts)) &&
+      (item.prevent === undefined || typeof item.prevent === "boolean")
+    ) {
+      bindings.push(item as unknown as Binding);
+    } else {
+      log.error(`ignored an invalid ${BINDING_ATTRIBUTE} entry:`, item, element);
+    }
+  }
+  return bindings;
+}
+
+/** Attaches each element's bindings once, now and for content added later. */
+export class Bindings {
+  private readonly bound = new WeakSet<Element>();
+  private observer: MutationObserver | null = null;
+  private watched: Document | null = null;
+  private readonly onContentAdded = (event: Event): void => {
+    if (event.target instanceof Node) this.scan(event.target);
+  };
+
+  constructor(
+    private readonly call: Caller,
+    private readonly log: Logger,
+  ) {}
+
+  /** Bind `root` and every element under it that carries the attribute. */
+  scan(root: Node): void {
+    if (root instanceof Element && root.hasAttribute(BINDING_ATTRIBUTE)) {
+      this.bind(root);
+    }
+    if (root instanceof Element || root instanceof Document || root instanceof DocumentFragment) {
+      for (const element of Array.from(root.querySelectorAll(`[${BINDING_ATTRIBUTE}]`))) {
+        this.bind(element);
+      }
+    }
+  }
+
+  /** Bind the document now and keep binding what is inserted into it. */
+  watch(doc: Document): void {
+    if (this.watched) return;
+    this.watched = doc;
+    this.scan(doc);
+    doc.addEventListener(CONTENT_ADDED, this.onContentAdded);
+    // Also catches content inserted by other scripts than our html.* signals.
+    this.observer = new MutationObserver((records) => {
+      for (const record of records) {
+        if (record.type === "attributes") {
+          this.scan(record.target);
+        } else {
+          for (const node of Array.from(record.addedNodes)) this.scan(node);
+        }
+      }
+    });
+    this.observer.observe(doc.documentElement, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: [BINDING_ATTRIBUTE],
+    });
+  }
+
+  /** Stop binding new content (elements already bound keep their listeners). */
+  unwatch(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+    this.watched?.removeEventListener(CONTENT_ADDED, this.onContentAdded);
+    this.watched = null;
+  }
+
+  private bind(element: Element): void {
+    if (this.bound.has(element)) return;
+    this.bound.add(element);
+    for (const binding of parseBindings(element, this.log)) {
+      const type = binding.on ?? defaultEvent(element);
+      element.addEventListener(type, (event) => {
+        if (binding.prevent ?? !(event.type === "change" || event.type === "input")) {
+          event.preventDefault();
+        }
+        // Read the fields once the other listeners of this event (rich text
+        // editors copying their content into a textarea...) have run.
+        setTimeout(() => this.fire(element, binding), 0);
+      });
+    }
+  }
+
+  private fire(element: Element, binding: Binding): void {
+    const opts: Opts = { ...binding.opts };
+    if (binding.form !== undefined) {
+      const form = formOf(element);
+      if (form === null) this.log.debug(`no form around the element of ${binding.name}:`, element);
+      opts[binding.form] = form === null ? [] : serializeForm(form);
+    }
+    if (binding.value !== undefined) {
+      opts[binding.value] = elementValue(element);
+    }
+    this.call(binding.name, opts).catch((err: unknown) => {
+      this.log.warn(`dfws signal '${binding.name}' from ${BINDING_ATTRIBUTE} failed:`, err);
+    });
+  }
+}

@@ -1,0 +1,197 @@
+/** `window.DFSignals`: local handlers, calls to the server and their promises. */
+import { Bindings } from "./bindings";
+import { CallBook, type CallProgress } from "./calls";
+import { Connection, type SocketConstructor } from "./connection";
+import { absoluteSocketUrl, socketUrlFromCookies } from "./cookie";
+import { DFSignalError } from "./errors";
+import { decodeServerFrame, isRecord, type ErrorInfo, type Opts } from "./frames";
+import { HTML_SIGNALS } from "./html";
+import { Logger } from "./log";
+import { defaultOptions, type DFSignalsOptions } from "./options";
+import { RecentIds } from "./recent";
+import { LocalHandlers, type SignalHandler } from "./registry";
+
+export interface CallOptions {
+  /** Fail the call after this many ms (0 or Infinity: never); default: see options. */
+  timeout?: number;
+  /** Called for each progress report of a server handler. */
+  onProgress?: (progress: CallProgress) => void;
+  /** CSS selector of `<progress>` elements updated by `html.progress`. */
+  progress?: string;
+}
+
+/** The public API, installed as `window.DFSignals`. */
+export interface DFSignalsApi {
+  /** Run `fn(opts)` each time the dfws signal `name` is called or received. */
+  connect(name: string, fn: SignalHandler): void;
+  /** Remove `fn`, or every local handler, from the dfws signal `name`. */
+  disconnect(name: string, fn?: SignalHandler): void;
+  /**
+   * Run the local handlers of `name`, then ask the server to run its own.
+   * Resolves with the results of the server handlers, in the ack's order.
+   */
+  call(name: string, opts?: Opts, callOpts?: CallOptions): Promise<unknown[]>;
+  /** (Re)connect to `url` (default: the `dfwsurl` cookie); false without a URL. */
+  connectSocket(url?: string, socketImpl?: SocketConstructor): boolean;
+  readonly options: DFSignalsOptions;
+  /** Log what the client does with console.debug. */
+  debug: boolean;
+  readonly DFSignalError: typeof DFSignalError;
+}
+
+export interface Client {
+  readonly api: DFSignalsApi;
+  /** Bind `data-df-signal` elements of `doc` and connect, once the page is parsed. */
+  start(doc: Document): void;
+}
+
+function randomToken(): string {
+  const bytes = new Uint8Array(6);
+  if (globalThis.crypto?.getRandomValues) {
+    globalThis.crypto.getRandomValues(bytes);
+  } else {
+    for (let i = 0; i < bytes.length; i += 1) bytes[i] = Math.floor(Math.random() * 256);
+  }
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function pageBase(): string {
+  return globalThis.document?.baseURI ?? globalThis.location?.href ?? "http://localhost/";
+}
+
+function cookieSocketUrl(): string | null {
+  const cookies = globalThis.document?.cookie ?? "";
+  return socketUrlFromCookies(cookies, pageBase());
+}
+
+const MAX_LOGGED_FRAME = 200;
+
+export function createClient(): Client {
+  const log = new Logger();
+  const options = defaultOptions();
+  const local = new LocalHandlers(log);
+  const calls = new CallBook(options, log);
+  const recentSignals = new RecentIds(1000);
+  const connection = new Connection(options, log, receive);
+  const idPrefix = randomToken();
+  let lastId = 0;
+
+  for (const [name, fn] of Object.entries(HTML_SIGNALS)) {
+    local.connect(name, fn);
+  }
+
+  function receive(text: string): void {
+    const frame = decodeServerFrame(text);
+    if (typeof frame === "string") {
+      log.warn(`ignored a frame from the server (${frame}):`, text.slice(0, MAX_LOGGED_FRAME));
+      return;
+    }
+    switch (frame.kind) {
+      case "signal":
+        if (frame.signalId !== undefined && !recentSignals.add(frame.signalId)) {
+          log.debug(`ignored duplicate dfws signal '${frame.signal}' (${frame.signalId})`);
+        } else if (local.run(frame.signal, frame.opts) === 0) {
+          log.debug(`no local handler for dfws signal '${frame.signal}'`);
+        }
+        return;
+      case "frame_error":
+        log.warn(`the server rejected a frame (${frame.error.type}): ${frame.error.message}`);
+        return;
+      default:
+        calls.handle(frame);
+    }
+  }
+
+  /** A call that never reaches the server: fine if local handlers ran. */
+  function unsent(ranLocally: boolean, error: ErrorInfo, callId: string): Promise<unknown[]> {
+    log.debug(`dfws signal not sent to the server (${error.type}): ${error.message}`);
+    return ranLocally ? Promise.resolve([]) : Promise.reject(new DFSignalError(error, callId));
+  }
+
+  function progressHandler(callOpts: CallOptions): ((p: CallProgress) => void) | undefined {
+    const { onProgress, progress: selector } = callOpts;
+    if (!onProgress && !selector) return undefined;
+    return (p) => {
+      if (selector) {
+        local.run("html.progress", { selector, fraction: p.fraction, message: p.message });
+      }
+      onProgress?.(p);
+    };
+  }
+
+  const api: DFSignalsApi = {
+    connect(name, fn) {
+      local.connect(name, fn);
+    },
+
+    disconnect(name, fn) {
+      local.disconnect(name, fn);
+    },
+
+    call(name, opts = {}, callOpts = {}) {
+      if (typeof name !== "string" || !name) {
+        throw new TypeError(`dfws signal name must be a non-empty string, got ${String(name)}`);
+      }
+      if (!isRecord(opts)) {
+        throw new TypeError(`options of dfws signal '${name}' must be an object`);
+      }
+      const ranLocally = local.run(name, opts) > 0;
+      lastId += 1;
+      const callId = `${idPrefix}-${lastId.toString(36)}`;
+      let text: string;
+      try {
+        text = JSON.stringify({ signal: name, opts, call_id: callId });
+      } catch (err) {
+        return unsent(ranLocally, { type: "not_serializable", message: String(err) }, callId);
+      }
+      if (connection.url === null && cookieSocketUrl() === null) {
+        // Without a URL no socket will ever open: do not buffer forever.
+        const message = "no websocket URL (the dfwsurl cookie is missing)";
+        return unsent(ranLocally, { type: "not_connected", message }, callId);
+      }
+      const promise = calls.start(callId, {
+        signal: name,
+        ranLocally,
+        timeoutMs: callOpts.timeout,
+        onProgress: progressHandler(callOpts),
+      });
+      connection.send(text);
+      if (ranLocally) {
+        // Callers of JS-side signals rarely await the server: no unhandled-rejection noise.
+        promise.catch((err: unknown) => log.debug(`call of '${name}' failed:`, err));
+      }
+      return promise;
+    },
+
+    connectSocket(url, socketImpl) {
+      const target = url === undefined ? cookieSocketUrl() : absoluteSocketUrl(url, pageBase());
+      if (target === null) {
+        log.debug(url === undefined ? "no dfwsurl cookie: not connecting" : `invalid websocket URL ${url}`);
+        return false;
+      }
+      connection.open(target, socketImpl);
+      return true;
+    },
+
+    options,
+
+    get debug() {
+      return log.enabled;
+    },
+    set debug(on: boolean) {
+      log.enabled = Boolean(on);
+    },
+
+    DFSignalError,
+  };
+
+  const bindings = new Bindings((name, opts) => api.call(name, opts), log);
+
+  return {
+    api,
+    start(doc) {
+      bindings.watch(doc);
+      if (connection.url === null) api.connectSocket();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/** Tunable timings of the client, exposed as `DFSignals.options`. */
+export interface DFSignalsOptions {
+  /** Interval between two `--heartbeat--` frames while connected (ms). */
+  heartbeatMs: number;
+  /** How long a call waits for the server's ack before it fails (ms). */
+  callTimeoutMs: number;
+  /** First reconnection delay; doubles at each failed attempt (ms). */
+  reconnectBaseMs: number;
+  /** Upper bound of a reconnection delay (ms). */
+  reconnectCapMs: number;
+}
+
+export function defaultOptions(): DFSignalsOptions {
+  // Sealed so that a typo (`callTimeout = 5`) cannot silently add a key.
+  return Object.seal({
+    heartbeatMs: 30_000,
+    callTimeoutMs: 30_000,
+    reconnectBaseMs: 500,
+    reconnectCapMs: 30_000,
+  });
+}

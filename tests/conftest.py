@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# one prefix per test run: Redis keys, queues and groups of concurrent runs never meet
+os.environ.setdefault("DFWS_TEST_PREFIX", f"dfws-test-{uuid.uuid4().hex[:8]}")
+
+from tests import services  # noqa: E402
+
+services.ensure_redis()
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def worker(log_dir: Path, django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
+    """One real Celery worker consuming the default queue, for the whole run."""
+    from django.conf import settings
+
+    env = services.test_env(DFWS_TEST_DB=settings.DATABASES["default"]["NAME"])
+    process = services.celery_worker("default", "celery", env, log_dir)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def sink() -> Iterator[Any]:
+    from tests.testapp import sink as sink_module
+
+    sink_module.clear()
+    yield sink_module
+    sink_module.clear()
+
+
+def wait_for_records(sink: Any, name: str, count: int = 1, timeout: float = 15) -> list[Any]:
+    def found() -> list[Any]:
+        records = [r for r in sink.read() if r["name"] == name]
+        return records if len(records) >= count else []
+
+    return services.wait_until(found, timeout, f"{count} {name!r} record(s)")

@@ -1,0 +1,123 @@
+"""Real services for the tests: Redis, Celery worker and daphne subprocesses (stopped by PID)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def ensure_redis() -> None:
+    """Use the Redis at 127.0.0.1:6379; start one if none answers."""
+    if port_open("127.0.0.1", 6379):
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        raise RuntimeError("No Redis answers on 127.0.0.1:6379 and redis-server is not installed")
+    subprocess.run(
+        [server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", ""],
+        check=True,
+    )
+    wait_until(lambda: port_open("127.0.0.1", 6379), 10, "redis-server to listen")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = env.get("DJANGO_SETTINGS_MODULE", "tests.settings")
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+class Process:
+    """A subprocess with its output in a log file, stopped by PID."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self.log = self.log_path.open("wb")
+        self.popen = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.popen.terminate()
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        self.log.close()
+
+
+def celery_worker(
+    name: str, queues: str, env: dict[str, str], log_dir: Path, pool: str = "prefork"
+) -> Process:
+    args = [
+        sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker",
+        "-Q", queues, "-n", f"{name}@%h", "--pool", pool, "-c", "2",
+        "-l", "INFO", "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    process = Process(name, args, env, log_dir)
+
+    def ready() -> bool:
+        if not process.alive():
+            raise RuntimeError(f"worker {name} died:\n{process.output()}")
+        return "ready." in process.output()
+
+    wait_until(ready, 60, f"celery worker {name}")
+    return process
+
+
+def daphne(port: int, env: dict[str, str], log_dir: Path, name: str = "daphne") -> Process:
+    args = [
+        sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        "dfws_web.asgi:application",
+    ]  # fmt: skip
+    process = Process(name, args, env, log_dir)
+
+    def ready() -> bool:
+        if not process.alive():
+            raise RuntimeError(f"daphne died:\n{process.output()}")
+        return port_open("127.0.0.1", port)
+
+    wait_until(ready, 60, "daphne")
+    return process
