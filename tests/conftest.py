@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# one prefix per test run: Redis keys, queues and groups of concurrent runs never meet
-os.environ.setdefault("DFWS_TEST_PREFIX", f"dfws-test-{uuid.uuid4().hex[:8]}")
-
-from tests import services  # noqa: E402
+from tests import services
 
 services.ensure_redis()
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
+
+from dfws_celery.layers import redis_channel_layer
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "dfws-tests-not-secret"
@@ -12,7 +15,9 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 USE_TZ = True
 
 REDIS_URL = os.environ.get("DFWS_TEST_REDIS", "redis://127.0.0.1:6379/10")
-PREFIX = os.environ.get("DFWS_TEST_PREFIX", "dfws-tests")
+# one prefix per test run, inherited by the worker and daphne subprocesses: Redis keys,
+# queues and groups of concurrent runs never meet
+PREFIX = os.environ.setdefault("DFWS_TEST_PREFIX", f"dfws-test-{uuid.uuid4().hex[:8]}")
 
 INSTALLED_APPS = [
     "daphne",
@@ -55,18 +60,12 @@ CACHES = {
         "KEY_PREFIX": PREFIX,
     }
 }
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [{"address": REDIS_URL}],
-            "prefix": f"{PREFIX}:layer",
-        },
-    }
-}
+CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, prefix=f"{PREFIX}:layer")}
 STATIC_URL = "/static/"
 ASGI_APPLICATION = "dfws_web.asgi.application"
 
+WEBSOCKET_DEFAULT_QUEUE = os.environ.get("DFWS_TEST_QUEUE", "celery")
+CELERY_TASK_DEFAULT_QUEUE = WEBSOCKET_DEFAULT_QUEUE
 CELERY_BROKER_URL = os.environ.get("DFWS_TEST_BROKER", REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{PREFIX}:"}
 CELERY_RESULT_BACKEND = "django-db"

@@ -1,0 +1,38 @@
+"""``redis_channel_layer()``: a ``CHANNEL_LAYERS`` entry with safe defaults for dfws.
+
+* redis-py 8 times out socket reads after 5 s and channels_redis does not
+  override it, so an idle websocket dies with ``TimeoutError``
+  (channels_redis #422): reads here block without a timeout (connecting
+  still times out).
+* channels_redis drops messages past a channel's ``capacity`` (default
+  100) without a trace: a burst of signals to one window must fit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BACKEND = "channels_redis.core.RedisChannelLayer"
+
+
+def redis_channel_layer(
+    url: str,
+    *,
+    prefix: str = "dfws",
+    capacity: int = 1000,
+    group_expiry: int = 86400,
+    connect_timeout: float = 5.0,
+    **config: Any,
+) -> dict[str, Any]:
+    """The ``CHANNEL_LAYERS["default"]`` value for the Redis at ``url``."""
+    host = {"address": url, "socket_timeout": None, "socket_connect_timeout": connect_timeout}
+    return {
+        "BACKEND": BACKEND,
+        "CONFIG": {
+            "hosts": [host],
+            "prefix": prefix,
+            "capacity": capacity,
+            "group_expiry": group_expiry,
+            **config,
+        },
+    }

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model, login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+
+from dfws_celery import SERVER, WINDOW, trigger
+from dfws_web import set_websocket_topics
+from tests.testapp.models import Article
+
+
+def page(request: HttpRequest) -> HttpResponse:
+    set_websocket_topics(request)
+    return TemplateResponse(request, "testapp/page.html", {})
+
+
+def article(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = Article.objects.get(pk=pk)
+    set_websocket_topics(request, obj)
+    return TemplateResponse(request, "testapp/page.html", {"article": obj})
+
+
+def ajax_trigger(request: HttpRequest) -> HttpResponse:
+    """Called by the page with fetch(): the window key is the page's."""
+    trigger(request, "html.content", to=WINDOW, selector="#from-view", content="<b>view</b>")
+    trigger(request, "html.append", to=WINDOW, selector="#list", content="<li>appended</li>")
+    trigger(request, "html.add_class", to=WINDOW, selector="#from-view", class_name="done")
+    trigger(request, "tests.echo", to=SERVER, content="<i>from worker</i>")
+    return JsonResponse({"window_key": request.window_key})  # type: ignore[attr-defined]
+
+
+def login_as(request: HttpRequest, username: str) -> HttpResponse:
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(request.GET.get("next", "/"))
