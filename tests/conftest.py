@@ -27,6 +27,18 @@ def worker(log_dir: Path, django_db_setup: Any, django_db_blocker: Any) -> Itera
     process.stop()
 
 
+@pytest.fixture(scope="session")
+def server(log_dir: Path, django_db_setup: Any, worker: Any) -> Iterator[str]:
+    """One real daphne serving the test project, for the whole run; yields its base URL."""
+    from django.conf import settings
+
+    port = services.free_port()
+    env = services.test_env(DFWS_TEST_DB=settings.DATABASES["default"]["NAME"])
+    process = services.daphne(port, env, log_dir)
+    yield f"http://127.0.0.1:{port}"
+    process.stop()
+
+
 @pytest.fixture
 def sink() -> Iterator[Any]:
     from tests.testapp import sink as sink_module

@@ -57,6 +57,6 @@ def form_handler(window_info, form_data: SerializedForm(TitleForm) = None, title
     return valid
 
 
-@signal(path="tests.server_only")
+@signal(path="tests.server_only", queue="idle")
 def server_only(window_info, value: str = ""):
     sink.record("server_only", value=value)

@@ -1,0 +1,112 @@
+"""The consumer behind a real daphne, with a real websocket client, Redis and worker."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import redis
+from django.conf import settings
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from dfws_celery import SERVER, WINDOW, WindowInfo, trigger
+from tests.conftest import wait_for_records
+from tests.wsclient import connect_window, open_page, receive_json, window_key
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def window_of(cookies):
+    return WindowInfo.from_dict({"window_key": window_key(cookies)})
+
+
+def test_page_sets_signed_key_and_url_cookies(server):
+    cookies = open_page(server)
+    assert cookies["dfwsurl"].startswith("ws%3A%2F%2F127.0.0.1%3A")
+    key, signature = cookies["dfwskey"].split(":")
+    assert len(key) >= 24 and signature
+
+
+def test_trigger_to_window_reaches_the_socket(server):
+    cookies = open_page(server)
+    with connect_window(server, cookies) as ws:
+        time.sleep(0.3)
+        trigger(window_of(cookies), "html.text", to=WINDOW, selector="#x", content="hi")
+        frame = receive_json(ws)
+    assert frame["signal"] == "html.text" and frame["opts"] == {"selector": "#x", "content": "hi"}
+
+
+def test_idle_socket_survives_longer_than_redis_read_timeout(server):
+    cookies = open_page(server)
+    with connect_window(server, cookies) as ws:
+        time.sleep(7)
+        trigger(window_of(cookies), "html.text", to=WINDOW, selector="#x", content="late")
+        assert receive_json(ws)["opts"]["content"] == "late"
+
+
+def test_heartbeat_is_echoed(server):
+    with connect_window(server, open_page(server)) as ws:
+        ws.send("--heartbeat--")
+        assert ws.recv(timeout=5) == "--heartbeat--"
+
+
+def test_browser_call_is_acked_and_runs_the_handler(server, sink):
+    cookies = open_page(server)
+    with connect_window(server, cookies) as ws:
+        ws.send(json.dumps({"signal": "tests.ping", "opts": {"value": 4}, "call_id": "c1"}))
+        ack = receive_json(ws)
+        assert ack == {
+            "call_id": "c1",
+            "ack": {"handlers": ["tests.ping:tests.testapp.signals.ping"], "timeout": 30.0},
+        }
+        record = wait_for_records(sink, "ping")[0]
+    assert record["value"] == 4 and record["window_key"] == window_key(cookies)
+
+
+def idle_queue_length() -> int:
+    return redis.Redis.from_url(settings.REDIS_URL).llen(f"{settings.PREFIX}:idle")
+
+
+@pytest.mark.parametrize(
+    ("text", "error_type", "message"),
+    [
+        ('{"signal": "tests.server_only", "opts": {}, "call_id": "c"}', "forbidden",
+         "'tests.server_only' cannot be called from a browser"),
+        ('{"signal": "no.such", "opts": {}, "call_id": "c"}', "unknown_signal",
+         "no server handler for dfws signal 'no.such'"),
+        ("{not json", "bad_frame", "frame is not valid JSON"),
+        ('{"signal": "tests.ping", "opts": [1]}', "bad_frame", "'opts' must be a JSON object"),
+        ('{"signal": 3}', "bad_frame", "'signal' must be a non-empty string"),
+        ('["tests.ping"]', "bad_frame", "frame must be a JSON object"),
+        ('{"signal": "tests.ping", "opts": {}, "extra": 1}', "bad_frame", "unexpected keys"),
+        ('{"signal": "tests.ping", "opts": {"v": "' + "x" * 70000 + '"}}', "too_large", "exceeds"),
+    ],
+)  # fmt: skip
+def test_bad_frames_get_an_error_frame_and_enqueue_nothing(server, text, error_type, message):
+    before = idle_queue_length()
+    with connect_window(server, open_page(server)) as ws:
+        ws.send(text)
+        frame = receive_json(ws)
+        assert frame["error"]["type"] == error_type
+        assert message in frame["error"]["message"]
+        ws.send("--heartbeat--")  # still open and serving
+        assert ws.recv(timeout=5) == "--heartbeat--"
+    assert idle_queue_length() == before
+    if error_type == "forbidden":  # the same handler from server code does reach its queue
+        trigger(WindowInfo(), "tests.server_only", to=SERVER)
+        assert idle_queue_length() == before + 1
+
+
+def test_forged_window_key_is_refused_with_a_close_code(server):
+    cookies = open_page(server)
+    cookies["dfwskey"] = window_key(cookies) + ":forged-signature"
+    with connect_window(server, cookies) as ws, pytest.raises(ConnectionClosed) as info:
+        ws.recv(timeout=5)
+    assert info.value.rcvd.code == 4003
+
+
+def test_foreign_origin_is_refused(server):
+    with pytest.raises(InvalidStatus) as info:
+        connect_window(server, open_page(server), origin="http://evil.example")
+    assert info.value.response.status_code == 403

@@ -1,0 +1,39 @@
+"""A plain websocket client of the dfws endpoint (what a browser does, without the browser)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from http.cookiejar import CookieJar
+from typing import Any
+from urllib.parse import unquote
+
+from websockets.sync.client import ClientConnection, connect
+
+
+def open_page(base: str, path: str = "/", jar: CookieJar | None = None) -> dict[str, str]:
+    """GET a page like a browser would; returns the cookies it set."""
+    jar = jar if jar is not None else CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(base + path, timeout=10) as response:
+        response.read()
+    return {cookie.name: cookie.value for cookie in jar}
+
+
+def connect_window(base: str, cookies: dict[str, str], origin: str | None = None) -> ClientConnection:
+    url = unquote(cookies["dfwsurl"].strip('"'))
+    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return connect(
+        url, additional_headers={"Cookie": header}, origin=origin or base, open_timeout=10
+    )
+
+
+def receive_json(ws: ClientConnection, timeout: float = 10) -> Any:
+    while True:
+        text = ws.recv(timeout=timeout)
+        if text != "--heartbeat--":
+            return json.loads(text)
+
+
+def window_key(cookies: dict[str, str]) -> str:
+    return cookies["dfwskey"].split(":")[0]
