@@ -16,8 +16,8 @@ export interface SocketLike {
 export type SocketConstructor = new (url: string) => SocketLike;
 
 const OPEN = 1;
-/** Close codes of a server that refused the window (bad key, bad origin). */
-const REFUSED_CODES = new Set([4001, 4003]);
+/** Close codes of a server that refused the window (bad origin, forged key, unknown window). */
+const REFUSED_CODES = new Set([4001, 4003, 4004]);
 
 /**
  * One websocket to the server, kept alive: a heartbeat while open, frames
@@ -128,7 +128,7 @@ export class Connection {
     let delay: number;
     if (REFUSED_CODES.has(event.code)) {
       this.log.warn(
-        `server refused the websocket (code ${event.code}: ${event.reason || "forged key or origin"});` +
+        `server refused the websocket (code ${event.code}: ${event.reason || "origin, key or window"});` +
           ` retrying in ${cap} ms`,
       );
       delay = cap;

@@ -1,0 +1,109 @@
+// @vitest-environment node
+// The built df_websockets.min.js, run as a page runs it: in a fresh window each time.
+import { CookieJar, JSDOM } from "jsdom";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildBundle } from "../build.mjs";
+
+let bundle: { js: string; map: string };
+
+beforeAll(async () => {
+  bundle = await buildBundle();
+});
+
+/** Plays the server; events are plain objects since only their fields are read. */
+class ServerSide {
+  static last: ServerSide | undefined;
+  readyState = 0;
+  sent: string[] = [];
+  onopen: ((e: object) => void) | null = null;
+  onmessage: ((e: { data: string }) => void) | null = null;
+  onclose: ((e: { code: number; reason: string }) => void) | null = null;
+  onerror: ((e: object) => void) | null = null;
+  constructor(readonly url: string) {
+    ServerSide.last = this;
+  }
+  send(text: string): void {
+    this.sent.push(text);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(frame: object): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+}
+
+function page(body: string, cookie?: string): JSDOM {
+  const url = "http://shop.test/cart/";
+  const cookieJar = new CookieJar();
+  if (cookie) cookieJar.setCookieSync(cookie, url);
+  ServerSide.last = undefined;
+  return new JSDOM(`<!DOCTYPE html><html><head><script>${bundle.js}</script></head><body>${body}</body></html>`, {
+    url,
+    cookieJar,
+    runScripts: "dangerously",
+    beforeParse(window) {
+      (window as unknown as { WebSocket: unknown }).WebSocket = ServerSide;
+    },
+  });
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("the bundle", () => {
+  it("is the same for the same sources, with relative source paths", async () => {
+    const again = await buildBundle();
+    expect(again).toEqual(bundle);
+    const map = JSON.parse(bundle.map) as { sources: string[] };
+    expect(map.sources).toContain("src/index.ts");
+    expect(map.sources.every((source) => source.startsWith("src/"))).toBe(true);
+    expect(bundle.js.trimEnd().endsWith("//# sourceMappingURL=df_websockets.min.js.map")).toBe(true);
+  });
+
+  it("defines window.DFSignals and no other global", () => {
+    const dom = new JSDOM("<!DOCTYPE html><body></body>", { runScripts: "outside-only" });
+    const before = new Set(Object.getOwnPropertyNames(dom.window));
+    dom.window.eval(bundle.js);
+    const added = Object.getOwnPropertyNames(dom.window).filter((name) => !before.has(name));
+    expect(added).toEqual(["DFSignals"]);
+  });
+
+  it("connects to the cookie's URL, binds the page and applies server signals", async () => {
+    const dom = page(
+      `<div id="cart"><button data-df-signal='[{"name": "cart.refresh", "opts": {"id": 3}}]'>refresh</button></div>`,
+      "dfwsurl=wss%3A%2F%2Fshop.test%2Fws%2F",
+    );
+    await tick(); // DOMContentLoaded
+    const socket = ServerSide.last;
+    expect(socket?.url).toBe("wss://shop.test/ws/");
+    socket?.open();
+    dom.window.document.querySelector("button")?.click();
+    await tick();
+    const call = JSON.parse(socket?.sent[0] ?? "{}");
+    expect(call).toMatchObject({ signal: "cart.refresh", opts: { id: 3 } });
+    socket?.receive({
+      signal: "html.content",
+      opts: { selector: "#cart", content: `<a data-df-signal='[{"name": "cart.more"}]'>more</a>` },
+      signal_id: "s1",
+    });
+    expect(dom.window.document.getElementById("cart")?.textContent).toBe("more");
+    dom.window.document.querySelector("a")?.click();
+    await tick();
+    expect(JSON.parse(socket?.sent[1] ?? "{}")).toMatchObject({ signal: "cart.more", opts: {} });
+    dom.window.close();
+  });
+
+  it("stays local without a dfwsurl cookie", async () => {
+    const dom = page(`<p id="x"></p>`);
+    await tick();
+    expect(ServerSide.last).toBeUndefined();
+    const api = (dom.window as unknown as { DFSignals: { call(n: string, o: object): Promise<unknown> } }).DFSignals;
+    await expect(api.call("html.text", { selector: "#x", content: "local" })).resolves.toEqual([]);
+    expect(dom.window.document.getElementById("x")?.textContent).toBe("local");
+    dom.window.close();
+  });
+});
