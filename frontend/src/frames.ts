@@ -61,23 +61,25 @@ export function decodeServerFrame(text: string): ServerFrame | string {
     return "not a JSON object";
   }
   const callId = raw.call_id;
-  if (callId === undefined || callId === null) {
-    if (typeof raw.signal === "string") {
-      return {
-        kind: "signal",
-        signal: raw.signal,
-        opts: isRecord(raw.opts) ? raw.opts : {},
-        signalId: idString(raw.signal_id),
-      };
-    }
-    if ("error" in raw) {
-      return { kind: "frame_error", error: decodeError(raw.error) };
-    }
-    return "neither a signal, a call reply nor an error";
+  const isReply = "ack" in raw || "result" in raw || "error" in raw || "progress" in raw;
+  if (typeof callId === "string" && isReply) {
+    return decodeReply(raw, callId);
   }
-  if (typeof callId !== "string") {
-    return "call_id is not a string";
+  if (typeof raw.signal === "string") {
+    return {
+      kind: "signal",
+      signal: raw.signal,
+      opts: isRecord(raw.opts) ? raw.opts : {},
+      signalId: idString(raw.signal_id),
+    };
   }
+  if ("error" in raw) {
+    return { kind: "frame_error", error: decodeError(raw.error) };
+  }
+  return "neither a signal, a call reply nor an error";
+}
+
+function decodeReply(raw: Record<string, unknown>, callId: string): ServerFrame | string {
   const handler = typeof raw.handler === "string" ? raw.handler : undefined;
   if (isRecord(raw.ack)) {
     const handlers = Array.isArray(raw.ack.handlers)
@@ -108,7 +110,7 @@ export function decodeServerFrame(text: string): ServerFrame | string {
       message: typeof message === "string" ? message : undefined,
     };
   }
-  return "call reply without ack, result, error or progress";
+  return "call reply without a valid ack or progress";
 }
 
 function decodeError(raw: unknown): ErrorInfo {
