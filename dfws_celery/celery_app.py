@@ -42,8 +42,10 @@ def _resolve() -> Celery:
         if not isinstance(app, Celery):
             raise TypeError(f"WEBSOCKET_CELERY_APP = {path!r} is not a Celery app: {app!r}")
         return app
-    fallback = celery_state.default_app
-    apps = [a for a in celery_state._get_active_apps() if a is not fallback and a.main != "default"]
+    fallback = getattr(celery_state, "default_app", None)
+    active: list[Celery] = list(getattr(celery_state, "_get_active_apps")())  # noqa: B009
+    apps = [a for a in active if a is not fallback and a.main != "default"]
     if len(apps) == 1:
         return apps[0]
-    return celery_state.get_current_app()
+    current: Celery = celery_state.get_current_app()
+    return current

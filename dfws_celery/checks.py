@@ -17,7 +17,7 @@ DUMMY = "django.core.cache.backends.dummy.DummyCache"
 @register("dfws")
 def check_worker_mode(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     try:
-        dfws_settings.workers
+        _ = dfws_settings.workers
     except ImproperlyConfigured as exc:
         return [
             Error(

@@ -23,7 +23,7 @@ from dfws_celery.registry import REGISTRY, SignalConnection
 INTERNAL_TASKS = ("dfws.publish", "dfws.trigger")
 
 
-class SignalTask(Task):  # type: ignore[misc]
+class SignalTask(Task):  # type: ignore[type-arg]
     """Base class of compiled handler tasks."""
 
     # expected failures: recorded as FAILURE, but not logged as worker errors
@@ -38,7 +38,7 @@ def compile_connection(connection: SignalConnection) -> None:
         return
 
     def run(
-        task: Task,
+        task: Task,  # type: ignore[type-arg]
         window_info: dict[str, Any] | None = None,
         kwargs: dict[str, Any] | str | None = None,
         from_client: bool = False,
@@ -50,7 +50,7 @@ def compile_connection(connection: SignalConnection) -> None:
     run.__qualname__ = connection.function.__qualname__
     run.__module__ = connection.function.__module__
     run.__doc__ = connection.function.__doc__
-    task = shared_task(
+    task = shared_task(  # type: ignore[no-untyped-call]
         name=connection.task_name, bind=True, base=SignalTask, **connection.task_options
     )(run)
     object.__setattr__(connection, "task", task)

@@ -74,7 +74,7 @@ class SignalQueue:
             ]
             if not pending:
                 return
-            for queue, entries in pending:
+            for _queue, entries in pending:
                 batch = list(entries)
                 entries.clear()
                 for entry in batch:
@@ -90,4 +90,6 @@ def _round_trip(path: str, value: Any) -> Any:
     try:
         return json.loads(dfws_settings.encode(value))
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"dfws signal {path!r}: captured value is not JSON-serializable: {exc}")
+        raise TypeError(
+            f"dfws signal {path!r}: captured value is not JSON-serializable: {exc}"
+        ) from exc

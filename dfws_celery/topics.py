@@ -42,7 +42,7 @@ def serialize_topic(window_info: WindowInfo | None, obj: Any) -> str | None:
         return f"-cls.{obj.__module__}.{obj.__qualname__}"
     if isinstance(obj, _BUILTIN_SCALARS):
         return f"-{type(obj).__name__}.{obj!r}"
-    if type(obj).__repr__ is not object.__repr__:
+    if type(obj).__repr__ is not object.__repr__:  # type: ignore[comparison-overlap]
         return f"-{type(obj).__module__}.{type(obj).__qualname__}.{obj!r}"
     raise TypeError(
         f"Cannot use {obj!r} as a dfws topic: its repr() changes between processes. "

@@ -20,6 +20,7 @@ from dfws_celery.compiler import static_queue
 from dfws_celery.conf import dfws_settings
 from dfws_celery.executor import run_handler
 from dfws_celery.publisher import apublish, publish
+from dfws_celery.queues import DynamicQueue
 from dfws_celery.registry import REGISTRY, SignalConnection
 from dfws_celery.targets import SERVER, SYNC, USER
 from dfws_celery.topics import group_name
@@ -155,7 +156,8 @@ class TriggerPlan:
 def queue_for(connection: SignalConnection, window_info: WindowInfo, kwargs: dict[str, Any]) -> str:
     queue = static_queue(connection)
     if queue is None:
-        queue = connection.queue(window_info, kwargs)  # type: ignore[operator]
+        assert isinstance(connection.queue, DynamicQueue)
+        queue = connection.queue(window_info, kwargs)
     return queue
 
 

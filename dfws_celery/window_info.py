@@ -102,7 +102,7 @@ class WindowInfo:
         if self.is_superuser:
             return True
         if self._perms is None:
-            self._perms = set(self.user.get_all_permissions())
+            self._perms = set(self.user.get_all_permissions())  # type: ignore[union-attr]
         return perm in self._perms
 
     def render_to_string(self, template_name: str, context: dict[str, Any] | None = None) -> str:

@@ -33,11 +33,11 @@ def build_application() -> ASGIApp:
 
     path = "^" + re.escape(dfws_settings.websocket_url.lstrip("/")) + "$"
     websocket = AllowedHostsOriginValidator(
-        AuthMiddlewareStack(URLRouter([re_path(path, SignalConsumer.as_asgi())]))
+        AuthMiddlewareStack(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
     )
     workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues()}
     return ProtocolTypeRouter(
-        {"http": http, "websocket": websocket, "channel": ChannelNameRouter(workers)}
+        {"http": http, "websocket": websocket, "channel": ChannelNameRouter(workers)}  # type: ignore[arg-type]
     )
 
 

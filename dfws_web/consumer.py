@@ -84,8 +84,15 @@ class SignalConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=ack_frame(call_id, handlers, dfws_settings.call_timeout))
 
     async def refuse(self, error: FrameError, text: str | None = None) -> None:
-        logger.warning(
-            "window %s: refused frame (%s: %s) %.200r", self.window_key, error.type, error, text
+        # JS-only signals (html.*) called in the page reach us too: not worth a warning
+        level = logging.DEBUG if error.type == "unknown_signal" else logging.WARNING
+        logger.log(
+            level,
+            "window %s: refused frame (%s: %s) %.200r",
+            self.window_key,
+            error.type,
+            error,
+            text,
         )
         await self.send(text_data=error.frame())
 

@@ -38,14 +38,19 @@ class WebsocketMiddleware:
         return response
 
     def set_cookies(self, request: HttpRequest, response: HttpResponse) -> None:
-        options = {
-            "domain": settings.CSRF_COOKIE_DOMAIN,
-            "path": settings.CSRF_COOKIE_PATH,
-            "samesite": settings.CSRF_COOKIE_SAMESITE,
-            "secure": request.is_secure(),
+        values = {
+            COOKIE_KEY: sign(request.window_key),  # type: ignore[attr-defined]
+            COOKIE_URL: quote(websocket_url(request), safe=""),
         }
-        response.set_cookie(COOKIE_KEY, sign(request.window_key), **options)  # type: ignore[attr-defined]
-        response.set_cookie(COOKIE_URL, quote(websocket_url(request), safe=""), **options)
+        for name, value in values.items():
+            response.set_cookie(
+                name,
+                value,
+                domain=settings.CSRF_COOKIE_DOMAIN,
+                path=settings.CSRF_COOKIE_PATH,
+                samesite=settings.CSRF_COOKIE_SAMESITE,
+                secure=request.is_secure(),
+            )
 
 
 def websocket_url(request: HttpRequest) -> str:

@@ -29,4 +29,4 @@ def test_dfws_queues_prints_the_list_for_dash_q():
 
 def test_settings_are_read_lazily(settings):
     settings.WEBSOCKET_DEFAULT_QUEUE = "main"
-    assert run("dfws_queues").strip() == "idle,main,slow"
+    assert run("dfws_queues").strip() == "main,idle,slow"

@@ -103,7 +103,8 @@ def test_unknown_task_option_lists_the_allowed_ones():
         pass
 
     with pytest.raises(
-        ValueError, match=r"unknown option 'rate_limt' for dfws signal 'reg.bad': expected .*rate_limit"
+        ValueError,
+        match=r"unknown option 'rate_limt' for dfws signal 'reg.bad': expected .*rate_limit",
     ):
         signal("reg.bad", rate_limt="1/s")(handler)
 
@@ -111,7 +112,9 @@ def test_unknown_task_option_lists_the_allowed_ones():
 def test_dynamic_queue_must_return_a_declared_queue():
     queue = DynamicQueue(lambda wi, kw: kw["q"], queues=["celery", "slow"])
     assert queue(None, {"q": "slow"}) == "slow"
-    with pytest.raises(ValueError, match=r"chose 'fast', which is not among .*\['celery', 'slow'\]"):
+    with pytest.raises(
+        ValueError, match=r"chose 'fast', which is not among .*\['celery', 'slow'\]"
+    ):
         queue(None, {"q": "fast"})
 
 

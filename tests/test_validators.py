@@ -7,7 +7,12 @@ import pytest
 from django import forms
 
 from dfws_celery import RE, Choice, SerializedForm, WindowInfo
-from dfws_celery.errors import InvalidArgument, MissingArgument, PermissionDenied, UnexpectedArgument
+from dfws_celery.errors import (
+    InvalidArgument,
+    MissingArgument,
+    PermissionDenied,
+    UnexpectedArgument,
+)
 from dfws_celery.executor import run_handler
 from dfws_celery.registry import REGISTRY
 

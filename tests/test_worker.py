@@ -97,7 +97,9 @@ def test_beat_entry_triggers_a_signal_to_server_and_topic(worker, sink):
 
     def send():  # exactly what celery beat sends for a beat_schedule entry
         get_celery_app().send_task(
-            "dfws.trigger", args=["tests.ping", ["SERVER", "beat-room"]], kwargs={"kwargs": {"value": 9}}
+            "dfws.trigger",
+            args=["tests.ping", ["SERVER", "beat-room"]],
+            kwargs={"kwargs": {"value": 9}},
         )
 
     received = deliveries(["beat-room"], send, wait=8)
@@ -120,7 +122,9 @@ def test_same_handler_runs_through_rabbitmq(log_dir, sink):
             "from dfws_celery import trigger, SERVER, WindowInfo;"
             "trigger(WindowInfo(), 'tests.ping', to=SERVER, value=11)"
         )
-        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60, cwd=services.ROOT)
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, timeout=60, cwd=services.ROOT
+        )
         record = wait_for_records(sink, "ping")[0]
         assert record["value"] == 11
         assert "amqp://guest:**@127.0.0.1:5672//" in rabbit.output()

@@ -20,7 +20,9 @@ def open_page(base: str, path: str = "/", jar: CookieJar | None = None) -> dict[
     return {cookie.name: cookie.value for cookie in jar}
 
 
-def connect_window(base: str, cookies: dict[str, str], origin: str | None = None) -> ClientConnection:
+def connect_window(
+    base: str, cookies: dict[str, str], origin: str | None = None
+) -> ClientConnection:
     url = unquote(cookies["dfwsurl"].strip('"'))
     header = "; ".join(f"{k}={v}" for k, v in cookies.items())
     return connect(

@@ -34,7 +34,7 @@ def binding(signal: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def attribute(bindings: list[dict[str, Any]]) -> str:
-    return format_html("data-df-signal=\"{}\"", json.dumps(bindings, cls=DjangoJSONEncoder))
+    return format_html('data-df-signal="{}"', json.dumps(bindings, cls=DjangoJSONEncoder))
 
 
 @register.simple_tag

@@ -18,7 +18,9 @@ def ping(window_info, value: int = 0):
 
 
 @signal(path="tests.cast", is_allowed_to=everyone)
-def cast(window_info, count: int, code: RE(r"[a-z]{3}", caster=str.upper), color: Choice(["red", "blue"])):
+def cast(
+    window_info, count: int, code: RE(r"[a-z]{3}", caster=str.upper), color: Choice(["red", "blue"])
+):
     sink.record("cast", count=count, code=code, color=color)
     return {"count": count, "code": code, "color": color}
 
@@ -50,7 +52,9 @@ class TitleForm(forms.Form):
 
 
 @signal(path="tests.form", is_allowed_to=everyone)
-def form_handler(window_info, form_data: SerializedForm(TitleForm) = None, title: str = "", id: int = 0):
+def form_handler(
+    window_info, form_data: SerializedForm(TitleForm) = None, title: str = "", id: int = 0
+):
     valid = form_data.is_valid() if form_data is not None else None
     cleaned = form_data.cleaned_data if valid else None
     sink.record("form", valid=valid, cleaned=cleaned, title=title, id=id)

@@ -27,4 +27,6 @@ class Command(BaseCommand):
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
-            self.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+            self.stdout.write(
+                "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            )
