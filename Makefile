@@ -37,7 +37,7 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check dfws_celery dfws_web tests sample_project bench
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check dfws_celery dfws_web
 	$(VENV)/bin/mypy dfws_celery dfws_web
 
