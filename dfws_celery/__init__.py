@@ -11,6 +11,7 @@ from dfws_celery.permissions import (
 )
 from dfws_celery.queues import DynamicQueue
 from dfws_celery.registry import signal
+from dfws_celery.relay import report_progress
 from dfws_celery.targets import BROADCAST, SERVER, SESSION, SYNC, USER, WINDOW
 from dfws_celery.trigger import atrigger, atrigger_signal, trigger, trigger_signal
 from dfws_celery.validators import RE, Choice, SerializedForm
@@ -36,6 +37,7 @@ __all__ = [
     "is_authenticated",
     "is_staff",
     "is_superuser",
+    "report_progress",
     "server_side",
     "signal",
     "trigger",

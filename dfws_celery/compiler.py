@@ -19,17 +19,38 @@ from dfws_celery.errors import SignalError
 from dfws_celery.executor import run_from_message
 from dfws_celery.queues import DynamicQueue
 from dfws_celery.registry import REGISTRY, SignalConnection
+from dfws_celery.relay import encode_result, send_error, send_result
 
 INTERNAL_TASKS = ("dfws.publish", "dfws.trigger")
 
 
 class SignalTask(Task):  # type: ignore[type-arg]
-    """Base class of compiled handler tasks."""
+    """Base class of compiled handler tasks; answers browser calls (see ``relay``)."""
 
     # expected failures: recorded as FAILURE, but not logged as worker errors
     throws = (SignalError,)
     serializer = "json"
     typing = False
+
+    def on_success(self, retval: Any, task_id: str, args: Any, kwargs: Any) -> None:
+        call_id, window_info = _browser_call(args, kwargs)
+        if call_id is not None:
+            send_result(window_info, call_id, self.name, retval)
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        call_id, window_info = _browser_call(args, kwargs)
+        if call_id is not None:
+            retries = getattr(self.request, "retries", 0) or 0
+            send_error(window_info, call_id, self.name, exc, retries)
+
+
+def _browser_call(args: Any, kwargs: Any) -> tuple[str | None, Any]:
+    """``(call_id, window_info)`` of a task message sent for a browser call."""
+    kwargs = kwargs or {}
+    if not kwargs.get("from_client") or not kwargs.get("call_id"):
+        return None, None
+    window_info = args[0] if args else kwargs.get("window_info")
+    return kwargs["call_id"], window_info
 
 
 def compile_connection(connection: SignalConnection) -> None:
@@ -44,7 +65,10 @@ def compile_connection(connection: SignalConnection) -> None:
         from_client: bool = False,
         call_id: str | None = None,
     ) -> Any:
-        return run_from_message(connection, window_info, kwargs, from_client, call_id)
+        result = run_from_message(connection, window_info, kwargs, from_client, call_id)
+        if call_id is not None:
+            encode_result(connection.task_name, result)  # fail the task, not the relay
+        return result
 
     run.__name__ = connection.function.__name__
     run.__qualname__ = connection.function.__qualname__

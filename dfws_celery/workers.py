@@ -22,6 +22,7 @@ from dfws_celery.conf import dfws_settings
 from dfws_celery.executor import run_from_message
 from dfws_celery.publisher import channel_layer, warm_loop
 from dfws_celery.registry import REGISTRY, SignalConnection
+from dfws_celery.relay import run_and_relay
 
 logger = logging.getLogger("dfws.signals")
 CHANNELS_MESSAGE_TYPE = "dfws.execute"
@@ -101,7 +102,9 @@ def _run_by_name(
     call_id: str | None,
 ) -> Any:
     connection = REGISTRY.by_task_name[task_name]
-    return run_from_message(connection, window_info, kwargs, from_client, call_id)
+    if call_id is None:
+        return run_from_message(connection, window_info, kwargs, from_client, call_id)
+    return run_and_relay(connection, window_info, kwargs, from_client, call_id)
 
 
 def _log_failure(future: Future[Any]) -> None:
@@ -129,10 +132,13 @@ class SignalWorkerConsumer(SyncConsumer):
     """Runs handlers sent to a queue channel (``WEBSOCKET_WORKERS = "channels"``)."""
 
     def dfws_execute(self, message: dict[str, Any]) -> None:
-        _run_by_name(
-            message["task_name"],
-            message["window_info"],
-            message["kwargs"],
-            message.get("from_client", False),
-            message.get("call_id"),
-        )
+        try:
+            _run_by_name(
+                message["task_name"],
+                message["window_info"],
+                message["kwargs"],
+                message.get("from_client", False),
+                message.get("call_id"),
+            )
+        except Exception:  # the worker keeps serving the queue; the failure is logged
+            logger.exception("dfws handler %s failed", message.get("task_name"))

@@ -19,9 +19,8 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def worker(log_dir: Path, django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
     """One real Celery worker consuming the default queue, for the whole run."""
-    from django.conf import settings
 
-    env = services.test_env(DFWS_TEST_DB=settings.DATABASES["default"]["NAME"])
+    env = services.test_env()
     process = services.celery_worker("default", "celery", env, log_dir)
     yield process
     process.stop()
@@ -30,10 +29,9 @@ def worker(log_dir: Path, django_db_setup: Any, django_db_blocker: Any) -> Itera
 @pytest.fixture(scope="session")
 def server(log_dir: Path, django_db_setup: Any, worker: Any) -> Iterator[str]:
     """One real daphne serving the test project, for the whole run; yields its base URL."""
-    from django.conf import settings
 
     port = services.free_port()
-    env = services.test_env(DFWS_TEST_DB=settings.DATABASES["default"]["NAME"])
+    env = services.test_env()
     process = services.daphne(port, env, log_dir)
     yield f"http://127.0.0.1:{port}"
     process.stop()

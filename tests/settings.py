@@ -49,8 +49,9 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DFWS_TEST_DB", str(BASE_DIR / "test-db.sqlite3")),
-        "TEST": {"NAME": os.environ.get("DFWS_TEST_DB", "/tmp/dfws-test-db.sqlite3")},
+        # the test database of this run, shared with its worker and daphne subprocesses
+        "NAME": f"/tmp/{PREFIX}.sqlite3",
+        "TEST": {"NAME": f"/tmp/{PREFIX}.sqlite3"},
     }
 }
 CACHES = {
@@ -69,6 +70,7 @@ CELERY_TASK_DEFAULT_QUEUE = WEBSOCKET_DEFAULT_QUEUE
 CELERY_BROKER_URL = os.environ.get("DFWS_TEST_BROKER", REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{PREFIX}:"}
 CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True  # django-celery-results then stores the task name
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

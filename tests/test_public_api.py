@@ -7,7 +7,7 @@ def test_public_names_are_exactly_these():
         "BROADCAST", "RE", "SERVER", "SESSION", "SYNC", "USER", "WINDOW", "Choice",
         "DynamicQueue", "SerializedForm", "WindowInfo", "atrigger", "atrigger_signal",
         "everyone", "has_perm", "is_anonymous", "is_authenticated", "is_staff",
-        "is_superuser", "server_side", "signal", "trigger", "trigger_signal",
+        "is_superuser", "report_progress", "server_side", "signal", "trigger", "trigger_signal",
     ]  # fmt: skip
     assert dfws_web.__all__ == ["set_websocket_topics"]
 

@@ -64,3 +64,47 @@ def form_handler(
 @signal(path="tests.server_only", queue="idle")
 def server_only(window_info, value: str = ""):
     sink.record("server_only", value=value)
+
+
+# ---- result relay ----
+
+
+@signal(path="tests.multi", is_allowed_to=everyone)
+def multi_default(window_info, value: int = 0):
+    return {"queue": "celery", "value": value}
+
+
+@signal(path="tests.multi", is_allowed_to=everyone, queue="slow")
+def multi_slow(window_info, value: int = 0):
+    return {"queue": "slow", "value": value * 2}
+
+
+@signal(path="tests.progress", is_allowed_to=everyone)
+def progress(window_info, steps: int = 3):
+    from dfws_celery import report_progress
+
+    for step in range(steps):
+        report_progress(window_info, step / steps, f"step {step + 1} of {steps}")
+        time.sleep(0.2)
+    return "finished"
+
+
+@signal(path="tests.idle_call", is_allowed_to=everyone, queue="idle")
+def idle_call(window_info):
+    return "never consumed"
+
+
+@signal(path="tests.unencodable", is_allowed_to=everyone)
+def unencodable(window_info):
+    return object()
+
+
+@signal(
+    path="tests.flaky",
+    is_allowed_to=everyone,
+    autoretry_for=(KeyError,),
+    max_retries=2,
+    default_retry_delay=0,
+)
+def flaky(window_info):
+    raise KeyError("always")
