@@ -13,6 +13,7 @@ SECRET_KEY = "dfws-tests-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 REDIS_URL = os.environ.get("DFWS_TEST_REDIS", "redis://127.0.0.1:6379/10")
 # one prefix per test run, inherited by the worker and daphne subprocesses: Redis keys,

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+
+import pytest
+import redis
+from django.conf import settings
+
+from dfws_celery import BROADCAST, SERVER, WindowInfo, atrigger, trigger
+from dfws_celery.publisher import warm_loop
+from tests import services
+from tests.conftest import wait_for_records
+from tests.layer import deliveries
+
+
+def connections_received() -> int:
+    return int(redis.Redis.from_url(settings.REDIS_URL).info("stats")["total_connections_received"])
+
+
+def test_sync_triggers_reuse_one_loop_and_its_connections():
+    trigger(None, "demo.warm", to=BROADCAST)  # warm up
+    loop = warm_loop.loop()
+    before = connections_received()
+    for n in range(200):
+        trigger(None, "demo.warm", to=["bench-topic", BROADCAST], n=n)
+    assert warm_loop.loop() is loop
+    # other clients may connect meanwhile (workers of this run); 200 triggers must not add 200
+    assert connections_received() - before < 20
+
+
+def test_triggers_from_many_threads_share_the_warm_loop():
+    errors = []
+
+    def send():
+        try:
+            for _ in range(20):
+                trigger(None, "demo.threads", to=BROADCAST)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_atrigger_publishes_on_the_callers_loop():
+    received = deliveries(
+        ["async-room"],
+        lambda: asyncio.run(atrigger(WindowInfo(), "demo.async", to="async-room", n=1)),
+    )
+    assert received["async-room"][0]["opts"] == {"n": 1}
+
+
+def test_fork_gets_a_fresh_loop():
+    trigger(None, "demo.fork", to=BROADCAST)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: publishing must work here too
+        try:
+            trigger(None, "demo.fork", to=BROADCAST)
+            os.write(write, b"ok")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 2) == b"ok"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_process_workers_run_handlers_in_other_processes(settings, sink):
+    settings.WEBSOCKET_WORKERS = "process"
+    trigger(WindowInfo(), "tests.ping", to=SERVER, value=5)
+    record = wait_for_records(sink, "ping")[0]
+    assert record["value"] == 5 and record["pid"] != os.getpid()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_channels_workers_run_handlers_in_runworker(settings, sink, log_dir):
+    args = [sys.executable, "-m", "django", "runworker", settings.WEBSOCKET_DEFAULT_QUEUE]
+    runworker = services.Process("runworker", args, services.test_env(), log_dir)
+    try:
+        settings.WEBSOCKET_WORKERS = "channels"
+        trigger(WindowInfo(), "tests.ping", to=SERVER, value=6)
+        record = wait_for_records(sink, "ping", timeout=30)[0]
+        assert runworker.alive(), runworker.output()
+        assert record["value"] == 6 and record["pid"] == runworker.popen.pid
+    finally:
+        runworker.stop()
