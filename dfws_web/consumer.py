@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -28,6 +29,12 @@ CLOSE_FORGED_KEY = 4003
 CLOSE_UNKNOWN_WINDOW = 4004
 
 
+def query_key(scope: dict[str, Any]) -> str | None:
+    """The signed window key in the URL (``?dfwskey=``), which wins over the shared cookie."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(COOKIE_KEY)
+    return values[0] if values else None
+
+
 class SignalConsumer(AsyncWebsocketConsumer):
     """One browser window."""
 
@@ -37,7 +44,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.groups = []
-        cookie = self.scope.get("cookies", {}).get(COOKIE_KEY)
+        cookie = query_key(self.scope) or self.scope.get("cookies", {}).get(COOKIE_KEY)
         key = unsign(cookie)
         await self.accept()
         if key is None:

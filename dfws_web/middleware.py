@@ -38,10 +38,11 @@ class WebsocketMiddleware:
         return response
 
     def set_cookies(self, request: HttpRequest, response: HttpResponse) -> None:
-        values = {
-            COOKIE_KEY: sign(request.window_key),  # type: ignore[attr-defined]
-            COOKIE_URL: quote(websocket_url(request), safe=""),
-        }
+        signed = sign(request.window_key)  # type: ignore[attr-defined]
+        # The URL carries the key too: cookies are shared by every tab of the site, so
+        # after another page loads, a reconnecting tab must still say which window it is.
+        url = f"{websocket_url(request)}?{COOKIE_KEY}={quote(signed, safe='')}"
+        values = {COOKIE_KEY: signed, COOKIE_URL: quote(url, safe="")}
         for name, value in values.items():
             response.set_cookie(
                 name,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
@@ -31,13 +33,16 @@ def test_cookies_only_when_the_view_binds_topics():
     assert "dfwskey" not in plain.cookies
     request, response = run(lambda r: set_websocket_topics(r, "news"))
     assert unsign(response.cookies["dfwskey"].value) == request.window_key
-    assert response.cookies["dfwsurl"].value == "ws%3A%2F%2Ftestserver%2Fws%2F"
+    url = unquote(response.cookies["dfwsurl"].value)
+    assert url == f"ws://testserver/ws/?dfwskey={quote(response.cookies['dfwskey'].value, safe='')}"
 
 
 def test_secure_requests_get_a_wss_url(settings):
     settings.WEBSOCKET_URL = "/sockets/"
     _, response = run(lambda r: set_websocket_topics(r), secure=True)
-    assert response.cookies["dfwsurl"].value == "wss%3A%2F%2Ftestserver%2Fsockets%2F"
+    assert unquote(response.cookies["dfwsurl"].value).startswith(
+        "wss://testserver/sockets/?dfwskey="
+    )
     assert response.cookies["dfwsurl"]["secure"]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from http.cookiejar import CookieJar
+from urllib.parse import quote, unquote
 
 import pytest
 import redis
@@ -43,6 +45,17 @@ def test_idle_socket_survives_longer_than_redis_read_timeout(server):
         time.sleep(7)
         trigger(window_of(cookies), "html.text", to=WINDOW, selector="#x", content="late")
         assert receive_json(ws)["opts"]["content"] == "late"
+
+
+def test_a_tab_keeps_its_window_after_another_page_set_the_cookie(server):
+    jar = CookieJar()
+    first = open_page(server, jar=jar)
+    second = open_page(server, jar=jar)  # the shared dfwskey cookie now names the second window
+    assert window_key(first) != window_key(second)
+    with connect_window(server, {**second, "dfwsurl": first["dfwsurl"]}) as ws:
+        time.sleep(0.3)
+        trigger(window_of(first), "html.text", to=WINDOW, selector="#x", content="first")
+        assert receive_json(ws)["opts"]["content"] == "first"
 
 
 def test_heartbeat_is_echoed(server):
@@ -98,9 +111,15 @@ def test_bad_frames_get_an_error_frame_and_enqueue_nothing(server, text, error_t
         assert idle_queue_length() == before + 1
 
 
-def test_forged_window_key_is_refused_with_a_close_code(server):
+@pytest.mark.parametrize("where", ["url", "cookie"])
+def test_forged_window_key_is_refused_with_a_close_code(server, where):
     cookies = open_page(server)
-    cookies["dfwskey"] = window_key(cookies) + ":forged-signature"
+    forged = window_key(cookies) + ":forged-signature"
+    url = unquote(cookies["dfwsurl"]).split("?")[0]
+    if where == "url":
+        cookies["dfwsurl"] = quote(f"{url}?dfwskey={quote(forged, safe='')}", safe="")
+    else:
+        cookies["dfwsurl"], cookies["dfwskey"] = quote(url, safe=""), forged
     with connect_window(server, cookies) as ws, pytest.raises(ConnectionClosed) as info:
         ws.recv(timeout=5)
     assert info.value.rcvd.code == 4003
