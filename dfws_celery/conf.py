@@ -41,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_CELERY_APP": None,
     "WEBSOCKET_MAX_FRAME_SIZE": 65536,
     "WEBSOCKET_CALL_TIMEOUT": 30,
-    "WEBSOCKET_HEARTBEAT": 30,
+    "WEBSOCKET_RATE_LIMIT": 20,
 }
 
 
@@ -107,8 +107,9 @@ class DfwsSettings:
         return float(_get("WEBSOCKET_CALL_TIMEOUT"))
 
     @property
-    def heartbeat(self) -> float:
-        return float(_get("WEBSOCKET_HEARTBEAT"))
+    def rate_limit(self) -> float:
+        """Browser calls per second and per window (bursts of twice that); 0 disables."""
+        return float(_get("WEBSOCKET_RATE_LIMIT"))
 
     @property
     def celery_app_path(self) -> str | None:

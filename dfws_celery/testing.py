@@ -53,12 +53,18 @@ class SignalQueue:
             self.ws_signals[topic].append((plan.path, kwargs))
 
     def record_task(
-        self, plan: TriggerPlan, connection: SignalConnection, queue: str, info: dict[str, Any]
+        self,
+        connection: SignalConnection,
+        queue: str,
+        info: dict[str, Any],
+        kwargs: str,
+        from_client: bool,
     ) -> None:
-        entry = [plan.path, info, _round_trip(plan.path, plan.kwargs), False, None, True, queue]
-        _round_trip(plan.path, entry)
+        path = connection.path
+        entry = [path, info, json.loads(kwargs), from_client, None, True, queue]
+        _round_trip(path, entry)
         if self.immediate:
-            run_from_message(connection, info, plan.encoded)
+            run_from_message(connection, info, kwargs, from_client)
         else:
             self.python_signals[queue].append(entry)
             self._handlers[id(entry)] = connection

@@ -13,7 +13,12 @@ class Recorder(Protocol):
     def record_frame(self, plan: TriggerPlan) -> None: ...
 
     def record_task(
-        self, plan: TriggerPlan, connection: SignalConnection, queue: str, info: dict[str, Any]
+        self,
+        connection: SignalConnection,
+        queue: str,
+        info: dict[str, Any],
+        kwargs: str,
+        from_client: bool,
     ) -> None: ...
 
 
@@ -28,9 +33,9 @@ def capture_frame(plan: TriggerPlan) -> bool:
 
 
 def capture_task(
-    plan: TriggerPlan, connection: SignalConnection, queue: str, info: dict[str, Any]
+    connection: SignalConnection, queue: str, info: dict[str, Any], kwargs: str, from_client: bool
 ) -> bool:
     if not active:
         return False
-    active[-1].record_task(plan, connection, queue, info)
+    active[-1].record_task(connection, queue, info, kwargs, from_client)
     return True

@@ -131,8 +131,7 @@ class TriggerPlan:
             info = self.window_info.to_dict()
             for connection in connections:
                 queue = queue_for(connection, self.window_info, self.kwargs)
-                if not testing_hooks.capture_task(self, connection, queue, info):
-                    enqueue(connection, queue, info, self.encoded, delivery=self.delivery)
+                enqueue(connection, queue, info, self.encoded, delivery=self.delivery)
 
     def schedule_publish(self) -> None:
         from dfws_celery.celery_app import get_celery_app

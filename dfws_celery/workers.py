@@ -18,6 +18,7 @@ from typing import Any
 
 from channels.consumer import SyncConsumer
 
+from dfws_celery import testing_hooks
 from dfws_celery.conf import dfws_settings
 from dfws_celery.executor import run_from_message
 from dfws_celery.publisher import channel_layer, warm_loop
@@ -64,6 +65,8 @@ def enqueue(
     delivery: Delivery = NOW,
 ) -> None:
     """Have ``connection``'s handler run on ``queue`` by the configured backend."""
+    if testing_hooks.capture_task(connection, queue, window_info, kwargs, from_client):
+        return
     mode = dfws_settings.workers
     if mode != "celery" and not delivery.empty:
         raise ValueError(

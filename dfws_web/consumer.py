@@ -8,6 +8,8 @@ broker call does not stall every websocket of the process.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,6 +23,7 @@ from dfws_celery.publisher import warm_loop
 from dfws_celery.topics import group_name
 from dfws_web.dispatch import forward
 from dfws_web.frames import HEARTBEAT, FrameError, ack_frame, parse_client_frame
+from dfws_web.rate_limit import TokenBucket
 from dfws_web.window_keys import COOKIE_KEY, cache_key, unsign
 
 logger = logging.getLogger("dfws.websocket")
@@ -29,7 +32,7 @@ CLOSE_FORGED_KEY = 4003
 CLOSE_UNKNOWN_WINDOW = 4004
 
 
-def query_key(scope: dict[str, Any]) -> str | None:
+def query_key(scope: Mapping[str, Any]) -> str | None:
     """The signed window key in the URL (``?dfwskey=``), which wins over the shared cookie."""
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(COOKIE_KEY)
     return values[0] if values else None
@@ -41,6 +44,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
     groups: list[str]
     window_key: str | None = None
     window_info: dict[str, Any]
+    bucket: TokenBucket
+    joined_at: float = 0.0
 
     async def connect(self) -> None:
         self.groups = []
@@ -62,8 +67,19 @@ class SignalConsumer(AsyncWebsocketConsumer):
         if isinstance(self.channel_layer, InMemoryChannelLayer):
             warm_loop.adopt_current()
         self.groups = [group_name(topic) for topic in entry["topics"]]
+        await self.join_groups()
+        self.bucket = TokenBucket(dfws_settings.rate_limit)
+
+    async def join_groups(self) -> None:
         for group in self.groups:
             await self.channel_layer.group_add(group, self.channel_name)
+        self.joined_at = time.monotonic()
+
+    async def refresh_groups(self) -> None:
+        """Join again before the layer's ``group_expiry`` silently drops a long-lived window."""
+        expiry = getattr(self.channel_layer, "group_expiry", 86400)
+        if time.monotonic() - self.joined_at > expiry / 2:
+            await self.join_groups()
 
     async def disconnect(self, code: int) -> None:
         for group in self.groups:
@@ -74,12 +90,19 @@ class SignalConsumer(AsyncWebsocketConsumer):
             return
         if text_data == HEARTBEAT:
             await self.send(text_data=HEARTBEAT)
+            await self.refresh_groups()
             return
         if text_data is None:
             await self.refuse(FrameError("bad_frame", "binary frames are not accepted"))
             return
         try:
             frame = parse_client_frame(text_data, dfws_settings.max_frame_size)
+            if not self.bucket.take():
+                raise FrameError(
+                    "rate_limited",
+                    f"more than {self.bucket.rate:g} calls per second (WEBSOCKET_RATE_LIMIT)",
+                    frame.get("call_id"),
+                )
             handlers = await sync_to_async(forward, thread_sensitive=False)(
                 frame["signal"], frame["opts"], frame.get("call_id"), self.window_info
             )

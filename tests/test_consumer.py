@@ -1,0 +1,92 @@
+"""The consumer alone, with Channels' WebsocketCommunicator and the in-memory layer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import quote
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.core.cache import caches
+
+from dfws_celery.testing import SignalQueue
+from dfws_celery.topics import group_name
+from dfws_web.consumer import SignalConsumer
+from dfws_web.window_keys import cache_key, sign
+
+IN_MEMORY = {
+    "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"group_expiry": 2}}
+}
+
+
+@pytest.fixture
+def memory_layer(settings):
+    settings.CHANNEL_LAYERS = IN_MEMORY
+    yield get_channel_layer()
+
+
+def communicator(key: str = "wk-consumer") -> WebsocketCommunicator:
+    caches["default"].set(
+        cache_key("dfws", key), {"topics": [f"-window.{key}"], "window_info": {"window_key": key}}
+    )
+    return WebsocketCommunicator(SignalConsumer.as_asgi(), f"/ws/?dfwskey={quote(sign(key))}")
+
+
+def test_heartbeats_keep_a_window_in_its_groups_past_group_expiry(memory_layer):
+    async def scenario():
+        ws = communicator()
+        connected, _ = await ws.connect()
+        assert connected
+        for _ in range(4):  # 4 s > group_expiry of 2 s
+            await asyncio.sleep(1)
+            await ws.send_to(text_data="--heartbeat--")
+            assert await ws.receive_from() == "--heartbeat--"
+        await memory_layer.group_send(
+            group_name("-window.wk-consumer"), {"type": "dfws.frame", "text": "x"}
+        )
+        text = await ws.receive_from(timeout=2)
+        await ws.disconnect()
+        return text
+
+    assert async_to_sync(scenario)() == "x"
+
+
+def test_calls_past_the_rate_limit_are_refused_and_not_enqueued(memory_layer, settings):
+    settings.WEBSOCKET_RATE_LIMIT = 5
+
+    async def scenario():
+        ws = communicator()
+        await ws.connect()
+        frames = []
+        for n in range(15):
+            await ws.send_to(
+                text_data=json.dumps({"signal": "tests.ping", "opts": {}, "call_id": str(n)})
+            )
+            frames.append(json.loads(await ws.receive_from()))
+        await ws.disconnect()
+        return frames
+
+    with SignalQueue() as queue:
+        frames = async_to_sync(scenario)()
+    limited = [f for f in frames if f.get("error", {}).get("type") == "rate_limited"]
+    accepted = [f for f in frames if f.get("ack", {}).get("handlers")]
+    assert len(accepted) == 10 and len(limited) == 5
+    assert "more than 5 calls per second" in limited[0]["error"]["message"]
+    assert len(queue.python_signals["celery"]) == 10
+
+
+def test_unknown_window_is_refused(memory_layer):
+    async def scenario():
+        ws = WebsocketCommunicator(
+            SignalConsumer.as_asgi(), f"/ws/?dfwskey={quote(sign('nobody'))}"
+        )
+        await ws.connect()
+        output = await ws.receive_output()
+        await ws.wait()
+        return output
+
+    output = async_to_sync(scenario)()
+    assert (output["type"], output["code"]) == ("websocket.close", 4004)
