@@ -22,6 +22,7 @@ from dfws_celery.registry import REGISTRY, SignalConnection
 from dfws_celery.relay import encode_result, send_error, send_result
 
 INTERNAL_TASKS = ("dfws.publish", "dfws.trigger")
+MESSAGE_OPTIONS = frozenset({"priority"})
 
 
 class SignalTask(Task):  # type: ignore[type-arg]
@@ -74,8 +75,10 @@ def compile_connection(connection: SignalConnection) -> None:
     run.__qualname__ = connection.function.__qualname__
     run.__module__ = connection.function.__module__
     run.__doc__ = connection.function.__doc__
+    # Celery deprecates the task attribute `priority`: it travels with messages instead
+    options = {k: v for k, v in connection.task_options.items() if k not in MESSAGE_OPTIONS}
     task = shared_task(  # type: ignore[no-untyped-call]
-        name=connection.task_name, bind=True, base=SignalTask, **connection.task_options
+        name=connection.task_name, bind=True, base=SignalTask, **options
     )(run)
     object.__setattr__(connection, "task", task)
 
@@ -105,8 +108,16 @@ def route_task(
     connection = REGISTRY.by_task_name.get(name)
     if connection is None:
         return None
+    route = message_options(connection)
     queue = static_queue(connection)
-    return None if queue is None else {"queue": queue}
+    if queue is not None:
+        route["queue"] = queue
+    return route or None
+
+
+def message_options(connection: SignalConnection) -> dict[str, Any]:
+    """Options of ``connection`` that travel with each message (``priority``)."""
+    return {k: v for k, v in connection.task_options.items() if k in MESSAGE_OPTIONS}
 
 
 def install_router(app: Celery) -> None:

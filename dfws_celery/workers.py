@@ -19,6 +19,7 @@ from typing import Any
 from channels.consumer import SyncConsumer
 
 from dfws_celery import testing_hooks
+from dfws_celery.compiler import message_options
 from dfws_celery.conf import dfws_settings
 from dfws_celery.executor import run_from_message
 from dfws_celery.publisher import channel_layer, warm_loop
@@ -78,7 +79,11 @@ def enqueue(
         if from_client:
             task_kwargs = {"from_client": True, "call_id": call_id}
         connection.task.apply_async(
-            (window_info, kwargs), task_kwargs, queue=queue, **delivery.celery_options()
+            (window_info, kwargs),
+            task_kwargs,
+            queue=queue,
+            **delivery.celery_options(),
+            **message_options(connection),
         )
     elif mode == "channels":
         message = {

@@ -48,3 +48,23 @@ def test_no_channel_layer(settings):
     messages = run_checks(tags=["dfws"])
     assert [m.id for m in messages] == ["dfws.E005"]
     assert "CHANNEL_LAYERS" in messages[0].hint
+
+
+def test_missing_middleware_says_where_to_add_it(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "dfws" not in m]
+    messages = run_checks(tags=["dfws"])
+    assert [m.id for m in messages] == ["dfws.E006"]
+    assert "after 'django.contrib.auth.middleware.AuthenticationMiddleware'" in messages[0].hint
+
+
+def test_middleware_before_auth(settings):
+    settings.MIDDLEWARE = [
+        "dfws_web.middleware.WebsocketMiddleware",
+        *[m for m in settings.MIDDLEWARE if "dfws" not in m],
+    ]
+    assert ids() == ["dfws.E007"]
+
+
+def test_missing_asgi_application(settings):
+    settings.ASGI_APPLICATION = None
+    assert ids() == ["dfws.E008"]
