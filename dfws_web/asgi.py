@@ -1,5 +1,11 @@
 """``dfws_web.asgi.application``: HTTP to Django, ``WEBSOCKET_URL`` to the dfws consumer.
 
+Websockets pass origin validation against ``ALLOWED_HOSTS``; the consumer
+then binds each socket to the Django session that loaded the page (from
+the session cookie, without a database query) — the user and the rest of
+the window's identity come from the cache entry ``set_websocket_topics``
+wrote, so no session or user is loaded per connection.
+
 A project's ``asgi.py`` needs only::
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
@@ -18,9 +24,9 @@ ASGIApp = Any
 
 
 def build_application() -> ASGIApp:
-    from channels.auth import AuthMiddlewareStack
     from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
     from channels.security.websocket import AllowedHostsOriginValidator
+    from channels.sessions import CookieMiddleware
     from django.core.asgi import get_asgi_application
     from django.urls import re_path
 
@@ -33,7 +39,7 @@ def build_application() -> ASGIApp:
 
     path = "^" + re.escape(dfws_settings.websocket_url.lstrip("/")) + "$"
     websocket = AllowedHostsOriginValidator(
-        AuthMiddlewareStack(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
+        CookieMiddleware(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
     )
     workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues()}
     return ProtocolTypeRouter(

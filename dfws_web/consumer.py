@@ -16,11 +16,13 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
+from django.conf import settings
 from django.core.cache import caches
 
 from dfws_celery.conf import dfws_settings
 from dfws_celery.publisher import warm_loop
 from dfws_celery.topics import group_name
+from dfws_celery.window_info_middlewares import hash_session_key
 from dfws_web.dispatch import forward
 from dfws_web.frames import HEARTBEAT, FrameError, ack_frame, parse_client_frame
 from dfws_web.rate_limit import TokenBucket
@@ -36,6 +38,15 @@ def query_key(scope: Mapping[str, Any]) -> str | None:
     """The signed window key in the URL (``?dfwskey=``), which wins over the shared cookie."""
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(COOKIE_KEY)
     return values[0] if values else None
+
+
+def same_session(scope: Mapping[str, Any], window_info: Mapping[str, Any]) -> bool:
+    """Whether the socket comes from the browser session that loaded the page."""
+    expected = window_info.get("session_hash")
+    if not expected:  # the page had no session
+        return True
+    session_key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+    return bool(session_key) and hash_session_key(session_key) == expected
 
 
 class SignalConsumer(AsyncWebsocketConsumer):
@@ -61,6 +72,10 @@ class SignalConsumer(AsyncWebsocketConsumer):
         if entry is None:
             logger.warning("websocket refused: window %s is unknown or expired", key)
             await self.close(code=CLOSE_UNKNOWN_WINDOW)
+            return
+        if not same_session(self.scope, entry["window_info"]):
+            logger.warning("websocket refused: window %s belongs to another session", key)
+            await self.close(code=CLOSE_FORGED_KEY)
             return
         self.window_key = key
         self.window_info = entry["window_info"]

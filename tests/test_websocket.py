@@ -125,6 +125,19 @@ def test_forged_window_key_is_refused_with_a_close_code(server, where):
     assert info.value.rcvd.code == 4003
 
 
+def test_window_of_a_logged_in_page_is_bound_to_its_session(server):
+    jar = CookieJar()
+    cookies = open_page(server, "/login/sessionbound/?next=/", jar=jar)
+    assert "sessionid" in cookies
+    with connect_window(server, cookies) as ws:
+        ws.send("--heartbeat--")
+        assert ws.recv(timeout=5) == "--heartbeat--"
+    stolen = {k: v for k, v in cookies.items() if k != "sessionid"}
+    with connect_window(server, stolen) as ws, pytest.raises(ConnectionClosed) as info:
+        ws.recv(timeout=5)
+    assert info.value.rcvd.code == 4003
+
+
 def test_foreign_origin_is_refused(server):
     with pytest.raises(InvalidStatus) as info:
         connect_window(server, open_page(server), origin="http://evil.example")
