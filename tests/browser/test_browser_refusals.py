@@ -1,0 +1,158 @@
+"""What the server refuses, seen from Chromium: calls, frames and websocket handshakes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import BrowserContext
+
+from tests.browser.windows import open_window, queue_length, socket_url, window_key
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HEARTBEAT = "--heartbeat--"
+
+# A websocket of the page's own (the browser sets Origin and Cookie itself):
+# sends `text` once open and resolves with what happened, at the first frame
+# received or at the close.
+RAW_SOCKET = """([url, text]) => new Promise((resolve) => {
+  const seen = { opened: false, closeCode: null, frames: [] };
+  const ws = new WebSocket(url);
+  const finish = () => {
+    ws.onmessage = ws.onclose = null;
+    clearTimeout(timer);
+    resolve(seen);
+  };
+  const timer = setTimeout(() => { seen.timedOut = true; ws.close(); finish(); }, 10000);
+  ws.onopen = () => { seen.opened = true; ws.send(text); };
+  ws.onmessage = (event) => { seen.frames.push(event.data); ws.close(1000); finish(); };
+  ws.onclose = (event) => { seen.closeCode = event.code; finish(); };
+})"""
+
+CALL = """async ([name, opts]) => {
+  try {
+    return { resolved: await DFSignals.call(name, opts) };
+  } catch (err) {
+    return { isDFSignalError: err instanceof DFSignals.DFSignalError, type: err.type, message: err.message };
+  }
+}"""
+
+
+def bare(url: str) -> str:
+    """The websocket URL without a query: the window key then comes from the cookie only."""
+    return url.split("?")[0]
+
+
+def test_calls_to_server_side_and_unknown_signals_reject_and_enqueue_nothing(
+    server: str, context: BrowserContext, sink
+):
+    page = open_window(context, server + "/")
+    before = queue_length("idle")
+
+    forbidden = page.evaluate(CALL, ["tests.server_only", {"value": "from a browser"}])
+    unknown = page.evaluate(CALL, ["tests.no.such.signal", {}])
+
+    assert forbidden == {
+        "isDFSignalError": True,
+        "type": "forbidden",
+        "message": "dfws signal 'tests.server_only' cannot be called from a browser",
+    }
+    assert unknown == {
+        "isDFSignalError": True,
+        "type": "unknown_signal",
+        "message": "no server handler for dfws signal 'tests.no.such.signal'",
+    }
+    assert queue_length("idle") == before  # tests.server_only's queue got no message
+    assert [r for r in sink.read() if r["name"] == "server_only"] == []
+
+
+def test_malformed_frames_get_an_error_frame_and_enqueue_nothing(
+    server: str, context: BrowserContext
+):
+    open_window(context, server + "/")
+    url = socket_url(context, server)
+    before = queue_length("idle")
+
+    not_json = context.pages[0].evaluate(RAW_SOCKET, [url, "{not json"])
+    bad_shape = context.pages[0].evaluate(
+        RAW_SOCKET, [url, '{"signal": "tests.server_only", "opts": [1]}']
+    )
+
+    assert not_json["opened"] and len(not_json["frames"]) == 1
+    assert '"type": "bad_frame"' in not_json["frames"][0]
+    assert "frame is not valid JSON" in not_json["frames"][0]
+    assert '"type": "bad_frame"' in bad_shape["frames"][0]
+    assert "'opts' must be a JSON object" in bad_shape["frames"][0]
+    assert queue_length("idle") == before
+
+
+def test_forged_window_key_cookie_is_refused_with_close_code_4003(
+    server: str, context: BrowserContext
+):
+    page = open_window(context, server + "/")
+    url = bare(socket_url(context, server))
+    genuine = page.evaluate(RAW_SOCKET, [url, HEARTBEAT])
+    forged_key = window_key(context, server) + ":forged-signature"
+    context.add_cookies([{"name": "dfwskey", "value": forged_key, "url": server}])
+
+    forged = page.evaluate(RAW_SOCKET, [url, HEARTBEAT])
+
+    assert genuine == {"opened": True, "closeCode": None, "frames": [HEARTBEAT]}
+    assert forged == {"opened": True, "closeCode": 4003, "frames": []}
+
+
+class OneStaticPage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>another site</title><p>another site</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def site_on(host: str) -> Iterator[str]:
+    """A tiny web site on ``host`` (another origin than daphne's); yields its base URL."""
+    httpd = ThreadingHTTPServer((host, 0), OneStaticPage)
+    thread = threading.Thread(target=httpd.serve_forever, name=f"site-{host}", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def test_websocket_from_a_foreign_origin_is_refused_at_the_handshake(
+    server: str, context: BrowserContext
+):
+    open_window(context, server + "/")  # a genuine window key in the cookie jar
+    url = bare(socket_url(context, server))
+    # 127.0.0.1 is in ALLOWED_HOSTS (any port); 127.0.0.2 is not, yet it is this machine
+    with site_on("127.0.0.1") as allowed_site, site_on("127.0.0.2") as foreign_site:
+        allowed = context.new_page()
+        allowed.goto(allowed_site + "/")
+        foreign = context.new_page()
+        foreign.goto(foreign_site + "/")
+        handshake_errors: list[str] = []
+        foreign.on(
+            "websocket",
+            lambda ws: ws.on("socketerror", lambda error: handshake_errors.append(error)),
+        )
+
+        from_allowed = allowed.evaluate(RAW_SOCKET, [url, HEARTBEAT])
+        from_foreign = foreign.evaluate(RAW_SOCKET, [url, HEARTBEAT])
+
+    assert from_allowed == {"opened": True, "closeCode": None, "frames": [HEARTBEAT]}
+    # refused by the origin check during the handshake: the socket never opens
+    assert from_foreign == {"opened": False, "closeCode": 1006, "frames": []}
+    assert handshake_errors == ["Error during WebSocket handshake: Unexpected response code: 403"]
