@@ -53,6 +53,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 
 def test_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    # set in this process beside Playwright (tests/browser/conftest.py); the servers and
+    # workers under test keep Django's async-safety checks
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env["DJANGO_SETTINGS_MODULE"] = env.get("DJANGO_SETTINGS_MODULE", "tests.settings")
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)

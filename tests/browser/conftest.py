@@ -31,13 +31,13 @@ ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
 @pytest.fixture(scope="package", autouse=True)
-def django_beside_playwright(server: str) -> Iterator[None]:
+def django_beside_playwright() -> Iterator[None]:
     """Let this process use the ORM (creating rows, pytest-django's flush) while Playwright runs.
 
     Playwright's loop only looks like it runs here (it is suspended between
-    sync calls), so the check is moot in this process. The servers under
-    test are started before (``server``) or without the variable: their
-    async-safety checks stay on.
+    sync calls), so the check is moot in this process. The servers and
+    workers under test never get the variable (``services.test_env`` drops
+    it): their async-safety checks stay on.
     """
     previous = os.environ.get(ASYNC_UNSAFE)
     os.environ[ASYNC_UNSAFE] = "true"

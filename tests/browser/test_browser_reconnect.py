@@ -10,7 +10,6 @@ from playwright.sync_api import BrowserContext, expect
 
 from dfws_celery import WINDOW, trigger
 from tests import services
-from tests.browser.conftest import ASYNC_UNSAFE
 from tests.browser.windows import wait_connected, window, window_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,7 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def start_daphne(port: int, log_dir: Path, name: str) -> services.Process:
     env = services.test_env(DFWS_TEST_DB=settings.DATABASES["default"]["NAME"])
-    env.pop(ASYNC_UNSAFE, None)  # the server under test keeps Django's async-safety checks
     return services.daphne(port, env, log_dir, name=name)
 
 
