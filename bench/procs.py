@@ -1,0 +1,227 @@
+"""Processes of the bench (daphne, Celery workers, drivers): started here, stopped by PID.
+
+Nothing is stopped by name: each ``Service`` remembers its PID and the PIDs
+of its children (Celery's prefork pool) and ends exactly those.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+WORK = BENCH / ".work"
+OLD_VENV = WORK / "venv-dfws-old"
+OLD_PROJECT = BENCH / "oldproject"
+MAIN_PYTHON = sys.executable
+OLD_PYTHON = str(OLD_VENV / "bin" / "python")
+OLD_PACKAGES = ["df-websockets==1.2.6", "daphne", "celery"]
+
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "14"))
+REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
+PREFIX = "dfwsbench"
+OLD_PREFIX = "dfwsbench-old"
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def ensure_redis() -> Service | None:
+    """The Redis at 127.0.0.1:6379, or one started here (returned, to be stopped by PID)."""
+    if port_open(REDIS_PORT):
+        return None
+    server = shutil.which("redis-server")
+    if server is None:
+        raise RuntimeError("No Redis answers on 127.0.0.1:6379 and redis-server is not installed")
+    args = [server, "--bind", REDIS_HOST, "--port", str(REDIS_PORT), "--save", ""]
+    service = Service("redis-server", args, dict(os.environ))
+    wait_until(lambda: port_open(REDIS_PORT), 10, "redis-server to listen")
+    return service
+
+
+def ensure_old_venv(log: Callable[[str], None]) -> None:
+    """df-websockets 1.2.6 and its servers, from PyPI, in a virtualenv of their own."""
+    stamp = OLD_VENV / ".bench-installed"
+    if stamp.exists():
+        return
+    log(f"creating {OLD_VENV.relative_to(ROOT)} with {', '.join(OLD_PACKAGES)}")
+    subprocess.run([sys.executable, "-m", "venv", str(OLD_VENV)], check=True)
+    subprocess.run(
+        [OLD_PYTHON, "-m", "pip", "install", "-q", *OLD_PACKAGES],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    stamp.touch()
+
+
+def env_for(side: str, **extra: str) -> dict[str, str]:
+    """Environment of a dfws-side (main venv) or old-side (df-websockets venv) process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTHON"))}
+    env.update(
+        BENCH_REDIS_URL=REDIS_URL,
+        BENCH_PREFIX=PREFIX,
+        BENCH_OLD_PREFIX=OLD_PREFIX,
+        BENCH_WORK_DIR=str(WORK),
+        PYTHONUNBUFFERED="1",
+    )
+    if side == "old":
+        env.update(PYTHONPATH=str(OLD_PROJECT), DJANGO_SETTINGS_MODULE="oldsite.settings")
+    else:
+        env.update(PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="bench.project.settings")
+    env.update(extra)
+    return env
+
+
+def python_for(side: str) -> str:
+    return OLD_PYTHON if side == "old" else MAIN_PYTHON
+
+
+class Service:
+    """A subprocess whose output goes to ``bench/.work/logs/<name>.log``."""
+
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        cwd: Path = ROOT,
+        pipes: bool = False,
+    ) -> None:
+        self.name = name
+        log_dir = WORK / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{name}.log"
+        self.log = self.log_path.open("wb")
+        self.popen = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE if pipes else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if pipes else self.log,
+            stderr=self.log,
+            text=pipes,
+            bufsize=1 if pipes else -1,
+        )
+        self.pid = self.popen.pid
+        self.children: set[int] = set()
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def remember_children(self) -> None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            self.children |= {c.pid for c in psutil.Process(self.pid).children(recursive=True)}
+
+    def stop(self) -> None:
+        self.remember_children()
+        if self.alive():
+            self.popen.terminate()
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        for pid in self.children:  # a prefork child left behind, by its own PID
+            try:
+                child = psutil.Process(pid)
+                child.kill()
+                child.wait(5)
+            except (psutil.NoSuchProcess, psutil.TimeoutExpired):
+                pass
+        self.log.close()
+
+
+def daphne(side: str, app: str, name: str) -> tuple[Service, int]:
+    """A daphne process serving ``app``; returns it and its port once it listens."""
+    port = free_port()
+    args = [
+        python_for(side), "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0", app,
+    ]  # fmt: skip
+    cwd = OLD_PROJECT if side == "old" else ROOT
+    service = Service(name, args, env_for(side), cwd=cwd)
+
+    def ready() -> bool:
+        if not service.alive():
+            raise RuntimeError(f"{name} died:\n{service.output()}")
+        return port_open(port)
+
+    wait_until(ready, 60, name)
+    return service, port
+
+
+def celery_worker(side: str, name: str) -> Service:
+    """A prefork worker (2 processes) on the ``celery`` queue, started as each project documents."""
+    flags = ["-Q", "celery", "-c", "2", "--pool", "prefork", "-l", "WARNING",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
+    if side == "old":  # df-websockets' README: `python manage.py worker -Q celery`
+        args = [OLD_PYTHON, "manage.py", "worker", *flags]
+        service = Service(name, args, env_for(side), cwd=OLD_PROJECT)
+    else:
+        args = [MAIN_PYTHON, "-m", "celery", "-A", "bench.project.celery_app", "worker", *flags]
+        service = Service(name, args, env_for(side))
+    time.sleep(0.5)
+    if not service.alive():
+        raise RuntimeError(f"{name} died:\n{service.output()}")
+    return service
+
+
+def wait_idle(pid: int, threshold: float = 5.0, timeout: float = 30.0) -> None:
+    """Wait until the process (and its children) use less than ``threshold`` % of a core."""
+    try:
+        process = psutil.Process(pid)
+        deadline = time.monotonic() + timeout
+        process.cpu_percent(None)
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            if process.cpu_percent(None) < threshold:
+                return
+    except psutil.NoSuchProcess:
+        return
+
+
+def rss(pid: int) -> int:
+    return int(psutil.Process(pid).memory_info().rss)
+
+
+def raise_open_files_limit(wanted: int = 8192) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

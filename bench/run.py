@@ -1,0 +1,656 @@
+"""``make bench``: dfws side by side with raw Celery, raw Channels and df-websockets 1.2.6.
+
+Every scenario runs dfws and its baselines alternately, several times, and
+reports medians with their spread; ratios are taken per repetition (dfws
+against the baseline measured right next to it) and their median reported.
+``BENCH_QUICK=1`` makes a smoke run of a few minutes (written to
+``bench/.work/RESULTS-quick.md``); a full run rewrites the generated part of
+``bench/RESULTS.md`` and keeps the hand-written findings around it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench import load, procs
+from bench.stats import median, percentile, spread
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+@dataclass(frozen=True)
+class Plan:
+    reps: int
+    s1_calls: int
+    s2_fast_calls: int  # publishes that reuse a loop (dfws, warm group_send)
+    s2_slow_calls: int  # publishes that build a loop per call (async_to_sync, 1.2.6)
+    s3_reps: int
+    s3_clients: int
+    s3_broadcasts: int
+    s4_runs: int
+    s4_sequential: int
+    s4_clients: int
+    s4_calls: int
+    s5_connections: int
+
+
+FULL = Plan(5, 1500, 2000, 400, 3, 500, 50, 5, 300, 20, 100, 1000)
+SMOKE = Plan(2, 300, 400, 100, 1, 100, 20, 2, 60, 10, 20, 200)
+PLAN = SMOKE if QUICK else FULL
+CALL_TIMEOUT = 10.0
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+# ---------------------------------------------------------------- results
+
+
+class Results:
+    """``values[(scenario, metric)][variant]`` = one value per repetition."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+
+    def add(self, scenario: str, metric: str, variant: str, value: float) -> None:
+        self.values[(scenario, metric)][variant].append(value)
+
+    def get(self, scenario: str, metric: str, variant: str) -> list[float]:
+        return self.values[(scenario, metric)][variant]
+
+    def ratio(self, scenario: str, metric: str, variant: str, other: str) -> list[float]:
+        """dfws-side value / baseline value, per repetition (pairs measured side by side)."""
+        mine, theirs = self.get(scenario, metric, variant), self.get(scenario, metric, other)
+        return [a / b for a, b in zip(mine, theirs, strict=False) if b]
+
+    def as_json(self) -> dict[str, Any]:
+        return {f"{s}/{m}": dict(v) for (s, m), v in self.values.items()}
+
+
+# ---------------------------------------------------------------- drivers
+
+
+class Driver:
+    """A ``bench/driver.py`` process, one JSON line per command."""
+
+    def __init__(self, side: str) -> None:
+        self.side = side
+        cwd = procs.OLD_PROJECT if side == "old" else procs.ROOT
+        args = [procs.python_for(side), str(procs.BENCH / "driver.py"), side]
+        self.service = procs.Service(f"driver-{side}", args, procs.env_for(side), cwd, pipes=True)
+        ready = self._read()
+        if ready.get("ready") != side:
+            raise RuntimeError(f"driver {side} did not start: {self.service.output()}")
+
+    def _read(self) -> dict[str, Any]:
+        assert self.service.popen.stdout is not None
+        line = self.service.popen.stdout.readline()
+        if not line:
+            raise RuntimeError(f"driver {self.side} died:\n{self.service.output()}")
+        result: dict[str, Any] = json.loads(line)
+        if "error" in result:
+            raise RuntimeError(f"driver {self.side}: {result['error']}")
+        return result
+
+    def call(self, op: str, variant: str, n: int) -> dict[str, Any]:
+        assert self.service.popen.stdin is not None
+        self.service.popen.stdin.write(json.dumps({"op": op, "variant": variant, "n": n}) + "\n")
+        self.service.popen.stdin.flush()
+        return self._read()
+
+    def stop(self) -> None:
+        if self.service.alive() and self.service.popen.stdin is not None:
+            self.service.popen.stdin.write('{"op": "quit"}\n')
+            self.service.popen.stdin.flush()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.service.popen.wait(10)
+        self.service.stop()
+
+
+# ---------------------------------------------------------------- S1, S2
+
+
+def s1_s2(results: Results, main: Driver, old: Driver) -> None:
+    say(f"S1 enqueue: {PLAN.s1_calls} calls x {PLAN.reps} repetitions")
+    for rep in range(PLAN.reps):
+        for driver, variant in ((main, "dfws"), (main, "raw"), (old, "old")):
+            r = driver.call("s1", variant, PLAN.s1_calls)
+            results.add("S1", "rate", variant, r["rate"])
+            say(f"  rep {rep + 1} {variant:5} {r['rate']:8.0f} enqueues/s")
+    say(f"S2 publish: {PLAN.s2_fast_calls}/{PLAN.s2_slow_calls} calls x {PLAN.reps} repetitions")
+    plan = (
+        (main, "dfws", PLAN.s2_fast_calls),
+        (main, "a2s", PLAN.s2_slow_calls),
+        (main, "warm", PLAN.s2_fast_calls),
+        (old, "old", PLAN.s2_slow_calls),
+    )
+    for rep in range(PLAN.reps):
+        for driver, variant, calls in plan:
+            r = driver.call("s2", variant, calls)
+            results.add("S2", "rate", variant, r["rate"])
+            results.add("S2", "connects", variant, r["connects_per_1000"])
+            results.add("S2", "server_connects", variant, r["server_connects_per_1000"])
+            say(
+                f"  rep {rep + 1} {variant:5} {r['rate']:8.0f} publishes/s, "
+                f"{r['connects_per_1000']:6.1f} new Redis connections per 1,000 "
+                f"(server-wide INFO: {r['server_connects_per_1000']:.1f})"
+            )
+
+
+# ---------------------------------------------------------------- servers
+
+
+@dataclass
+class Stack:
+    """One daphne (and maybe a Celery worker) for one variant."""
+
+    variant: str
+    side: str
+    app: str
+    daphne: procs.Service | None = None
+    port: int = 0
+    worker: procs.Service | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def needs_page(self) -> bool:
+        return self.variant != "bare"
+
+    def start(self) -> None:
+        self.daphne, self.port = procs.daphne(self.side, self.app, f"daphne-{self.variant}")
+
+    def start_worker(self) -> None:
+        self.worker = procs.celery_worker(self.side, f"worker-{self.variant}")
+
+    def stop(self) -> None:
+        for service in (self.worker, self.daphne):
+            if service is not None:
+                service.stop()
+
+    def cookies(self, count: int) -> list[dict[str, str] | None]:
+        if not self.needs_page:
+            return [None] * count
+        return list(load.fetch_cookies(self.base, count))
+
+    def idle(self) -> None:
+        assert self.daphne is not None
+        procs.wait_idle(self.daphne.pid)
+
+
+def stacks() -> dict[str, Stack]:
+    return {
+        "dfws": Stack("dfws", "dfws", "dfws_web.asgi:application"),
+        "bare": Stack("bare", "dfws", "bench.project.bare:application"),
+        "old": Stack("old", "old", "df_websockets.routing:application"),
+    }
+
+
+# ---------------------------------------------------------------- S5
+
+
+async def s5(results: Results, servers: dict[str, Stack]) -> None:
+    count = PLAN.s5_connections
+    say(f"S5 memory: {count} idle connections to a fresh daphne")
+    for variant in ("dfws", "bare", "old"):
+        stack = servers[variant]
+        assert stack.daphne is not None
+        warm = await load.open_windows(stack.base, stack.cookies(2))
+        await load.close_windows(warm[0])
+        cookies = await asyncio.to_thread(stack.cookies, count)
+        await asyncio.sleep(1)
+        stack.idle()
+        before = procs.rss(stack.daphne.pid)
+        windows, seconds, failed = await load.open_windows(stack.base, cookies)
+        await asyncio.sleep(2)
+        stack.idle()
+        after = procs.rss(stack.daphne.pid)
+        per_connection = (after - before) / max(1, len(windows)) / 1024
+        results.add("S5", "kib_per_connection", variant, per_connection)
+        results.add("S5", "rss_mib", variant, after / 2**20)
+        results.add("S5", "connect_seconds", variant, seconds)
+        say(
+            f"  {variant:5} {per_connection:6.1f} KiB per connection "
+            f"(RSS {before / 2**20:.0f} -> {after / 2**20:.0f} MiB, {len(windows)} connected "
+            f"in {seconds:.1f} s, {failed} failed)"
+        )
+        await load.close_windows(windows)
+        stack.idle()
+
+
+# ---------------------------------------------------------------- S3
+
+
+def broadcaster(drivers: dict[str, Driver], variant: str, count: int) -> Callable[[], Any]:
+    driver = drivers["old"] if variant == "old" else drivers["dfws"]
+
+    async def send() -> None:
+        await asyncio.to_thread(driver.call, "broadcast", variant, count)
+
+    return send
+
+
+async def s3(results: Results, servers: dict[str, Stack], drivers: dict[str, Driver]) -> None:
+    clients, messages = PLAN.s3_clients, PLAN.s3_broadcasts
+    say(f"S3 fan-out: {clients} clients, {messages} broadcasts x {PLAN.s3_reps} repetitions")
+    for rep in range(PLAN.s3_reps):
+        for variant in ("dfws", "bare", "old"):
+            stack = servers[variant]
+            cookies = await asyncio.to_thread(stack.cookies, clients)
+            stack.idle()
+            windows, connect_seconds, failed = await load.open_windows(stack.base, cookies)
+            await asyncio.sleep(0.5)
+            stack.idle()
+            timeout = max(60.0, clients * messages / 200)
+            r = await load.fan_out(
+                windows, messages, broadcaster(drivers, variant, messages), timeout
+            )
+            lost = r["lost"] + failed * messages
+            results.add("S3", "connect_seconds", variant, connect_seconds)
+            results.add("S3", "deliveries_per_s", variant, r["deliveries_per_s"])
+            results.add("S3", "all_delivered_seconds", variant, r["seconds"])
+            results.add("S3", "lost", variant, lost)
+            say(
+                f"  rep {rep + 1} {variant:5} connect {connect_seconds:5.1f} s, all delivered in "
+                f"{r['seconds']:5.1f} s, {r['deliveries_per_s']:6.0f} deliveries/s, lost {lost:.0f}"
+            )
+            await load.close_windows(windows)
+            stack.idle()
+
+
+# ---------------------------------------------------------------- S4
+
+
+async def s4(results: Results, servers: dict[str, Stack]) -> None:
+    say(
+        f"S4 round trip: {PLAN.s4_sequential} sequential calls, "
+        f"{PLAN.s4_clients} clients x {PLAN.s4_calls} calls, x {PLAN.s4_runs} runs"
+    )
+    variants = ("dfws", "old")
+    windows: dict[str, list[load.Window]] = {}
+    frames: dict[str, load.CallFrames] = {}
+    for variant in variants:
+        stack = servers[variant]
+        cookies = await asyncio.to_thread(stack.cookies, PLAN.s4_clients + 1)
+        windows[variant], _, failed = await load.open_windows(stack.base, cookies)
+        if failed:
+            raise RuntimeError(f"S4 {variant}: {failed} windows could not connect")
+        frames[variant] = load.CallFrames(with_call_id=variant == "dfws")
+        first = windows[variant][0]
+        # the worker is starting: wait for a first answer, then warm both pool processes
+        for _ in range(60):
+            n, text = frames[variant].new()
+            if await first.call(n, text, 1.0) is not None:
+                break
+        else:
+            raise RuntimeError(f"S4 {variant}: no answer from the worker in 60 s")
+        warm = await load.concurrent_calls(windows[variant][1:5], frames[variant], 10, 30)
+        if any(x is None for x in warm[0]):
+            raise RuntimeError(f"S4 {variant}: warm-up calls were lost")
+    for run in range(PLAN.s4_runs):
+        for variant in variants:
+            first, others = windows[variant][0], windows[variant][1:]
+            refused_before = sum(len(w.refused) for w in windows[variant])
+            sequential = await load.sequential_calls(
+                first, frames[variant], PLAN.s4_sequential, CALL_TIMEOUT
+            )
+            ok = [x * 1000 for x in sequential if x is not None]
+            for q in (50, 90, 99):
+                results.add("S4", f"seq_p{q}", variant, percentile(ok, q))
+            latencies, seconds = await load.concurrent_calls(
+                others, frames[variant], PLAN.s4_calls, CALL_TIMEOUT
+            )
+            done = [x * 1000 for x in latencies if x is not None]
+            lost = len(latencies) - len(done) + len(sequential) - len(ok)
+            results.add("S4", "rate", variant, len(done) / seconds)
+            results.add("S4", "conc_p50", variant, percentile(done, 50))
+            results.add("S4", "conc_p99", variant, percentile(done, 99))
+            results.add("S4", "lost", variant, lost)
+            refused = sum(len(w.refused) for w in windows[variant]) - refused_before
+            say(
+                f"  run {run + 1} {variant:5} sequential p50/p90/p99 "
+                f"{percentile(ok, 50):5.1f}/{percentile(ok, 90):5.1f}/{percentile(ok, 99):5.1f} "
+                f"ms; concurrent {len(done) / seconds:5.0f} round trips/s, p50/p99 "
+                f"{percentile(done, 50):5.1f}/{percentile(done, 99):6.1f} ms, lost {lost} "
+                f"(refused by the server: {refused})"
+            )
+    for variant in variants:
+        await load.close_windows(windows[variant])
+
+
+# ---------------------------------------------------------------- report
+
+
+def versions() -> dict[str, str]:
+    names = ["Django", "celery", "kombu", "redis", "channels", "channels_redis", "daphne"]
+    names += ["Twisted", "websockets"]
+    mine = {name: metadata.version(name) for name in names}
+    script = (
+        "import json, importlib.metadata as m; print(json.dumps({n: m.version(n) for n in "
+        + repr(["df_websockets", *names[:7]])
+        + "}))"
+    )
+    old = subprocess.run([procs.OLD_PYTHON, "-c", script], capture_output=True, text=True)
+    theirs = json.loads(old.stdout) if old.returncode == 0 else {}
+    mine["df-websockets venv"] = ", ".join(f"{k} {v}" for k, v in theirs.items())
+    return mine
+
+
+def redis_version() -> str:
+    import redis
+
+    client = redis.Redis(host=procs.REDIS_HOST, port=procs.REDIS_PORT)
+    try:
+        return str(client.info("server")["redis_version"])
+    finally:
+        client.close()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def git_revision() -> str:
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=procs.ROOT, capture_output=True, text=True)
+        return result.stdout.strip()
+
+    dirty = (
+        " (with uncommitted changes)"
+        if git("status", "--porcelain", "dfws_celery", "dfws_web")
+        else ""
+    )
+    return git("rev-parse", "--short", "HEAD") + dirty
+
+
+Row = tuple[str, str, str, str, str, str, str, str]
+
+
+def fmt_ratio(values: list[float]) -> str:
+    return spread(values, ".2f") + "x" if values else "-"
+
+
+def check(values: list[float], ok: Callable[[float], bool]) -> str:
+    return ("yes" if ok(median(values)) else "**no**") if values else "-"
+
+
+def table(r: Results) -> list[Row]:
+    g = r.get
+    rows: list[Row] = []
+
+    # S1
+    ratio = r.ratio("S1", "rate", "dfws", "raw")
+    rows.append((
+        "S1 enqueue to SERVER, calls/s", spread(g("S1", "rate", "dfws"), ".0f"),
+        "raw `apply_async`: " + spread(g("S1", "rate", "raw"), ".0f"),
+        spread(g("S1", "rate", "old"), ".0f"),
+        fmt_ratio(ratio), fmt_ratio(r.ratio("S1", "rate", "dfws", "old")),
+        "vs raw ≥ 0.83x (time ≤ 1.2x)", check(ratio, lambda x: x >= 1 / 1.2),
+    ))  # fmt: skip
+    # S2
+    warm = r.ratio("S2", "rate", "dfws", "warm")
+    rows.append((
+        "S2 publish to a topic from sync code, calls/s", spread(g("S2", "rate", "dfws"), ".0f"),
+        "`async_to_sync(group_send)`: " + spread(g("S2", "rate", "a2s"), ".0f"),
+        spread(g("S2", "rate", "old"), ".0f"),
+        fmt_ratio(r.ratio("S2", "rate", "dfws", "a2s")),
+        fmt_ratio(r.ratio("S2", "rate", "dfws", "old")), "", "",
+    ))  # fmt: skip
+    rows.append((
+        "S2 … against the warm-loop ceiling, calls/s", spread(g("S2", "rate", "dfws"), ".0f"),
+        "`group_send` in one warm loop: " + spread(g("S2", "rate", "warm"), ".0f"), "",
+        fmt_ratio(warm), "", "vs warm loop ≥ 0.8x", check(warm, lambda x: x >= 0.8),
+    ))  # fmt: skip
+    conns = g("S2", "connects", "dfws")
+    rows.append((
+        "S2 new Redis connections per 1,000 publishes", spread(conns, ".1f"),
+        f"async_to_sync: {spread(g('S2', 'connects', 'a2s'), '.0f')}; "
+        f"warm: {spread(g('S2', 'connects', 'warm'), '.1f')}",
+        spread(g("S2", "connects", "old"), ".0f"), "", "",
+        "does not grow with calls (≤ 1)", check(conns, lambda x: x <= 1),
+    ))  # fmt: skip
+    # S3
+    clients, messages = PLAN.s3_clients, PLAN.s3_broadcasts
+    c_old = r.ratio("S3", "connect_seconds", "dfws", "old")
+    rows.append((
+        f"S3 connect {clients} clients, s", spread(g("S3", "connect_seconds", "dfws"), ".1f"),
+        "bare Channels consumer: " + spread(g("S3", "connect_seconds", "bare"), ".1f"),
+        spread(g("S3", "connect_seconds", "old"), ".1f"),
+        fmt_ratio(r.ratio("S3", "connect_seconds", "dfws", "bare")), fmt_ratio(c_old),
+        "vs 1.2.6 ≤ 0.33x (≥ 3x faster)", check(c_old, lambda x: x <= 1 / 3),
+    ))  # fmt: skip
+    d_old = r.ratio("S3", "deliveries_per_s", "dfws", "old")
+    d_bare = r.ratio("S3", "deliveries_per_s", "dfws", "bare")
+    rows.append((
+        f"S3 {messages} broadcasts to {clients} clients, deliveries/s",
+        spread(g("S3", "deliveries_per_s", "dfws"), ".0f"),
+        "bare Channels consumer: " + spread(g("S3", "deliveries_per_s", "bare"), ".0f"),
+        spread(g("S3", "deliveries_per_s", "old"), ".0f"),
+        fmt_ratio(d_bare), fmt_ratio(d_old), "vs bare ≥ 0.77x (≤ 1.3x slower); vs 1.2.6 ≥ 3x",
+        "yes" if d_bare and d_old and median(d_bare) >= 1 / 1.3 and median(d_old) >= 3
+        else "**no**",
+    ))  # fmt: skip
+    rows.append((
+        "S3 time until every client has every message, s",
+        spread(g("S3", "all_delivered_seconds", "dfws"), ".1f"),
+        "bare: " + spread(g("S3", "all_delivered_seconds", "bare"), ".1f"),
+        spread(g("S3", "all_delivered_seconds", "old"), ".1f"), "", "", "", "",
+    ))  # fmt: skip
+    lost3 = g("S3", "lost", "dfws")
+    rows.append((
+        "S3 lost messages (sum over repetitions)", f"{sum(lost3):.0f}",
+        f"bare: {sum(g('S3', 'lost', 'bare')):.0f}", f"{sum(g('S3', 'lost', 'old')):.0f}",
+        "", "", "0", "yes" if lost3 and sum(lost3) == 0 else "**no**",
+    ))  # fmt: skip
+    # S4
+    p50 = r.ratio("S4", "seq_p50", "dfws", "old")
+    seq = "/".join(f"{median(g('S4', f'seq_p{q}', 'dfws')):.1f}" for q in (50, 90, 99))
+    seq_old = "/".join(f"{median(g('S4', f'seq_p{q}', 'old')):.1f}" for q in (50, 90, 99))
+    rows.append((
+        f"S4 {PLAN.s4_sequential} sequential round trips, p50/p90/p99 ms", seq, "", seq_old, "",
+        fmt_ratio(p50) + " (p50)", "p50 vs 1.2.6 ≤ 0.5x", check(p50, lambda x: x <= 0.5),
+    ))  # fmt: skip
+    rate = r.ratio("S4", "rate", "dfws", "old")
+    rows.append((
+        f"S4 {PLAN.s4_clients} clients x {PLAN.s4_calls} calls, round trips/s",
+        spread(g("S4", "rate", "dfws"), ".0f"), "", spread(g("S4", "rate", "old"), ".0f"), "",
+        fmt_ratio(rate), "vs 1.2.6 ≥ 2x", check(rate, lambda x: x >= 2),
+    ))  # fmt: skip
+    rows.append((
+        "S4 concurrent p50/p99 ms",
+        f"{median(g('S4', 'conc_p50', 'dfws')):.0f}/{median(g('S4', 'conc_p99', 'dfws')):.0f}",
+        "", f"{median(g('S4', 'conc_p50', 'old')):.0f}/{median(g('S4', 'conc_p99', 'old')):.0f}",
+        "", fmt_ratio(r.ratio("S4", "conc_p50", "dfws", "old")) + " (p50)", "", "",
+    ))  # fmt: skip
+    lost4 = g("S4", "lost", "dfws")
+    rows.append((
+        f"S4 lost round trips (sum over {PLAN.s4_runs} runs)", f"{sum(lost4):.0f}", "",
+        f"{sum(g('S4', 'lost', 'old')):.0f}", "", "", "0",
+        "yes" if lost4 and sum(lost4) == 0 else "**no**",
+    ))  # fmt: skip
+    # S5
+    mem = r.ratio("S5", "kib_per_connection", "dfws", "old")
+    rows.append((
+        f"S5 daphne RSS per idle connection ({PLAN.s5_connections}), KiB",
+        spread(g("S5", "kib_per_connection", "dfws"), ".1f"),
+        "bare Channels consumer: " + spread(g("S5", "kib_per_connection", "bare"), ".1f"),
+        spread(g("S5", "kib_per_connection", "old"), ".1f"),
+        fmt_ratio(r.ratio("S5", "kib_per_connection", "dfws", "bare")), fmt_ratio(mem),
+        "vs 1.2.6 ≤ 1x", check(mem, lambda x: x <= 1),
+    ))  # fmt: skip
+    rows.append((
+        f"S5 time to connect {PLAN.s5_connections} clients, s",
+        spread(g("S5", "connect_seconds", "dfws"), ".1f"),
+        "bare: " + spread(g("S5", "connect_seconds", "bare"), ".1f"),
+        spread(g("S5", "connect_seconds", "old"), ".1f"),
+        fmt_ratio(r.ratio("S5", "connect_seconds", "dfws", "bare")),
+        fmt_ratio(r.ratio("S5", "connect_seconds", "dfws", "old")), "", "",
+    ))  # fmt: skip
+    return rows
+
+
+HEADER = ("measure", "dfws", "raw Celery / Channels baseline", "df-websockets 1.2.6",
+          "dfws / raw", "dfws / 1.2.6", "target (on the ratio)", "holds")  # fmt: skip
+
+
+def markdown(rows: list[Row], info: dict[str, Any]) -> str:
+    lines = [
+        f"Generated by `{info['command']}` on {info['date']} in {info['seconds']:.0f} s "
+        f"({'smoke run' if QUICK else 'full run'}).",
+        "",
+        f"- Machine: {info['cores']} cores ({info['cpu']}), {info['memory_gib']:.0f} GiB, "
+        f"{info['os']}; load average {info['load_before']} before, {info['load_after']} after "
+        "(other engineers' test suites share this machine and this Redis).",
+        f"- Python {info['python']}; Redis {info['redis']} at 127.0.0.1:6379 DB "
+        f"{procs.REDIS_DB}; dfws at {info['revision']}.",
+        "- Versions (dfws venv): "
+        + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if k != "df-websockets venv")
+        + ".",
+        "- df-websockets venv (`bench/.work/venv-dfws-old`): "
+        + info["versions"]["df-websockets venv"]
+        + ".",
+        f"- Plan: {info['plan']}.",
+        "",
+        "Cells are `median (min-max)` over the repetitions; ratios are dfws / the baseline "
+        "measured right next to it in the same repetition, then the median of those.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def publish(text: str) -> Path:
+    if QUICK:
+        path = procs.WORK / "RESULTS-quick.md"
+        path.write_text(f"# dfws bench — smoke run\n\n{BEGIN}\n{text}{END}\n")
+        return path
+    path = procs.BENCH / "RESULTS.md"
+    current = path.read_text() if path.exists() else f"# dfws bench results\n\n{BEGIN}\n{END}\n"
+    head, _, rest = current.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    path.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
+    return path
+
+
+def print_table(rows: list[Row]) -> None:
+    widths = [max(len(str(c)) for c in col) for col in zip(HEADER, *rows, strict=True)]
+    for row in (HEADER, *rows):
+        say("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+# ---------------------------------------------------------------- main
+
+
+def clean_redis() -> None:
+    """Delete the bench's own keys (its prefixes, in its own DB) and nothing else."""
+    import redis
+
+    client = redis.Redis.from_url(procs.REDIS_URL)
+    try:
+        for prefix in (procs.PREFIX, procs.OLD_PREFIX):
+            batch = list(client.scan_iter(f"{prefix}*", count=1000))
+            for i in range(0, len(batch), 1000):
+                client.delete(*batch[i : i + 1000])
+    finally:
+        client.close()
+
+
+def migrate() -> None:
+    for side, cwd in (("dfws", procs.ROOT), ("old", procs.OLD_PROJECT)):
+        args = [procs.python_for(side), "-m", "django", "migrate", "-v", "0"]
+        subprocess.run(args, env=procs.env_for(side), cwd=cwd, check=True)
+
+
+async def with_servers(results: Results, drivers: dict[str, Driver]) -> None:
+    servers = stacks()
+    try:
+        for stack in servers.values():
+            stack.start()
+        await s5(results, servers)
+        await s3(results, servers, drivers)
+        servers["dfws"].start_worker()
+        servers["old"].start_worker()
+        await s4(results, servers)
+    finally:
+        for stack in servers.values():
+            stack.stop()
+
+
+def main() -> None:
+    started = time.monotonic()
+    say(f"dfws bench ({'smoke run' if QUICK else 'full run'}): {PLAN}")
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    procs.raise_open_files_limit(16384)  # inherited by daphne and the drivers
+    procs.WORK.mkdir(parents=True, exist_ok=True)
+    procs.ensure_old_venv(say)
+    redis_server = procs.ensure_redis()
+    clean_redis()
+    migrate()
+    results = Results()
+    drivers: dict[str, Driver] = {}
+    try:
+        drivers["dfws"] = Driver("dfws")
+        drivers["old"] = Driver("old")
+        s1_s2(results, drivers["dfws"], drivers["old"])
+        asyncio.run(with_servers(results, drivers))
+    finally:
+        for driver in drivers.values():
+            driver.stop()
+        clean_redis()
+        if redis_server is not None:
+            redis_server.stop()
+    (procs.WORK / "results.json").write_text(json.dumps(results.as_json(), indent=1))
+    import psutil
+
+    info = {
+        "command": "BENCH_QUICK=1 make bench" if QUICK else "make bench",
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "seconds": time.monotonic() - started,
+        "cores": os.cpu_count(),
+        "cpu": cpu_model(),
+        "memory_gib": psutil.virtual_memory().total / 2**30,
+        "os": f"{platform.system()} {platform.release()}",
+        "load_before": load_before,
+        "load_after": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "python": platform.python_version(),
+        "redis": redis_version(),
+        "revision": git_revision(),
+        "versions": versions(),
+        "plan": ", ".join(f"{k}={v}" for k, v in PLAN.__dict__.items()),
+    }
+    rows = table(results)
+    say("")
+    print_table(rows)
+    path = publish(markdown(rows, info))
+    say(f"\nwritten to {path.relative_to(procs.ROOT)} in {info['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
