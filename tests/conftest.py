@@ -38,6 +38,17 @@ def server(log_dir: Path, django_db_setup: Any, worker: Any) -> Iterator[str]:
 
 
 @pytest.fixture
+def declared() -> Iterator[None]:
+    """Forget the dfws signals a test declares."""
+    from dfws_celery.registry import REGISTRY
+
+    before = set(REGISTRY.by_task_name)
+    yield
+    for name in set(REGISTRY.by_task_name) - before:
+        REGISTRY.remove(REGISTRY.by_task_name[name])
+
+
+@pytest.fixture
 def sink() -> Iterator[Any]:
     from tests.testapp import sink as sink_module
 

@@ -1,20 +1,10 @@
 from __future__ import annotations
 
-import pytest
-
 from dfws_celery import SERVER, DynamicQueue, WindowInfo, everyone, signal, trigger
 from dfws_celery.celery_app import get_celery_app
 from dfws_celery.compiler import route_task
 from dfws_celery.registry import REGISTRY
 from dfws_celery.testing import SignalQueue
-
-
-@pytest.fixture
-def declared():
-    before = set(REGISTRY.by_task_name)
-    yield
-    for name in set(REGISTRY.by_task_name) - before:
-        REGISTRY.remove(REGISTRY.by_task_name[name])
 
 
 def test_decorator_options_reach_the_celery_task(declared):

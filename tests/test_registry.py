@@ -6,14 +6,6 @@ from dfws_celery import DynamicQueue, everyone, signal
 from dfws_celery.registry import REGISTRY
 
 
-@pytest.fixture
-def declared():
-    before = set(REGISTRY.by_task_name)
-    yield
-    for name in set(REGISTRY.by_task_name) - before:
-        REGISTRY.remove(REGISTRY.by_task_name[name])
-
-
 def test_decorator_returns_the_function_unchanged(declared):
     def handler(window_info, value=None):
         return value
