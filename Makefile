@@ -51,5 +51,27 @@ pytest: $(STAMP) chromium
 
 test: $(STAMP) frontend-check frontend-test lint pytest
 
+# ---- the sample project (sample_project/) ----
+DEMO_ADDR ?= 127.0.0.1:8000
+DFWS_REDIS_URL ?= redis://127.0.0.1:6379/0
+FLOWER_PORT ?= 5555
+DEMO := env -u DFWS_REDIS_URL $(PY) sample_project/manage.py
+
+# no external service: in-memory broker, channel layer and cache; `runserver` starts a
+# Celery worker (every dfws queue) and Celery beat inside the server process
+demo: $(STAMP)
+	$(DEMO) migrate --noinput -v0
+	$(DEMO) demo_setup
+	@echo ""
+	@echo "  dfws demo: http://$(DEMO_ADDR)/   login: demo / demo   (Ctrl-C stops it)"
+	@echo ""
+	$(DEMO) runserver $(DEMO_ADDR)
+
+# Redis broker, channel layer and cache; web server, one worker per queue, beat and Flower
+# as separate processes, all stopped by Ctrl-C
+demo-redis: $(STAMP)
+	DFWS_REDIS_URL=$(DFWS_REDIS_URL) $(PY) sample_project/redis_demo.py \
+	  --addr $(DEMO_ADDR) --flower-port $(FLOWER_PORT)
+
 clean:
 	rm -rf $(VENV) frontend/node_modules .mypy_cache .ruff_cache .pytest_cache

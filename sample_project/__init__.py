@@ -1,0 +1,5 @@
+"""The dfws sample project: every feature on a few pages (see the README's tour)."""
+
+from sample_project.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,51 @@
+"""A Celery worker and beat inside the web server process (the default, service-free mode).
+
+With ``memory://`` as broker, task messages never leave the process that
+sent them, so the worker must live in the server process: it runs in a
+thread with the ``threads`` pool and consumes every queue the declared
+handlers route to (``dfws_queues``), so ``queue="slow"`` handlers run too.
+Beat is Celery's own scheduler service in a thread, with an in-memory
+schedule (no ``celerybeat-schedule`` file).
+
+Everything here is a real Celery worker and a real beat: the same task
+names, routing, countdowns and schedule as with Redis and external processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+
+from celery.beat import EmbeddedService
+
+from dfws_celery.celery_app import get_celery_app
+from dfws_celery.compiler import declared_queues
+
+logger = logging.getLogger("dfws.demo")
+_started = False
+
+
+def start(concurrency: int = 8) -> list[str]:
+    """Start the worker and beat threads once; return the consumed queues."""
+    global _started
+    queues = declared_queues()
+    if _started:
+        return queues
+    app = get_celery_app()
+    worker = app.Worker(
+        hostname=f"inprocess@{socket.gethostname()}",
+        pool="threads",
+        concurrency=concurrency,
+        queues=queues,
+        loglevel="INFO",
+        quiet=True,  # no banner
+        redirect_stdouts=False,  # leave the server's stdout alone
+        without_mingle=True,
+        without_gossip=True,
+        without_heartbeat=True,
+    )
+    threading.Thread(target=worker.start, name="celery-worker", daemon=True).start()
+    EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler").start()
+    _started = True
+    return queues
