@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import BrowserContext
@@ -90,19 +91,19 @@ def test_malformed_frames_get_an_error_frame_and_enqueue_nothing(
     assert queue_length("idle") == before
 
 
-def test_forged_window_key_cookie_is_refused_with_close_code_4003(
-    server: str, context: BrowserContext
-):
+def test_forged_window_key_is_refused_with_close_code_4003(server: str, context: BrowserContext):
     page = open_window(context, server + "/")
     url = bare(socket_url(context, server))
-    genuine = page.evaluate(RAW_SOCKET, [url, HEARTBEAT])
     forged_key = window_key(context, server) + ":forged-signature"
+    genuine = page.evaluate(RAW_SOCKET, [url, HEARTBEAT])
+    # the key in the URL wins over the cookie: a forged one is not rescued by the genuine cookie
+    forged_in_url = page.evaluate(RAW_SOCKET, [f"{url}?dfwskey={quote(forged_key)}", HEARTBEAT])
     context.add_cookies([{"name": "dfwskey", "value": forged_key, "url": server}])
-
-    forged = page.evaluate(RAW_SOCKET, [url, HEARTBEAT])
+    forged_cookie = page.evaluate(RAW_SOCKET, [url, HEARTBEAT])
 
     assert genuine == {"opened": True, "closeCode": None, "frames": [HEARTBEAT]}
-    assert forged == {"opened": True, "closeCode": 4003, "frames": []}
+    assert forged_in_url == {"opened": True, "closeCode": 4003, "frames": []}
+    assert forged_cookie == {"opened": True, "closeCode": 4003, "frames": []}
 
 
 class OneStaticPage(BaseHTTPRequestHandler):
