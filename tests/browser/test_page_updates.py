@@ -33,14 +33,9 @@ def test_call_from_the_page_runs_a_celery_handler_that_updates_the_page(
 ):
     page = open_window(context, server + "/")
 
-    page.evaluate(
-        """(content) => {
-          window.echoCall = DFSignals.call("tests.echo", { content }).then(
-            (results) => ({ results }),
-            (err) => ({ error: String(err) }),
-          );
-        }""",
-        "<i>called from the page</i>",
+    results = page.evaluate(
+        '(content) => DFSignals.call("tests.echo", { content })', "<i>called from the page</i>"
     )
 
     expect(page.locator("#echo i")).to_have_text("called from the page")
+    assert results == [None]  # the promise settled with what the handler returned

@@ -23,17 +23,6 @@ PROBE = """async () => {
   throw new Error("the probe signal unexpectedly has a server handler");
 }"""
 
-# Opens a socket of its own from the page (the browser sets Origin and Cookie
-# itself); resolves when it closes or after `holdMs` open.
-OPEN_SOCKET = """async ([url, send, holdMs]) => new Promise((resolve) => {
-  const seen = { opened: false, code: null, frames: [] };
-  const ws = new WebSocket(url);
-  const timer = setTimeout(() => { ws.close(1000); }, holdMs);
-  ws.onopen = () => { seen.opened = true; if (send !== null) ws.send(send); };
-  ws.onmessage = (event) => { if (event.data !== "--heartbeat--") seen.frames.push(event.data); };
-  ws.onclose = (event) => { clearTimeout(timer); seen.code = event.code; resolve(seen); };
-})"""
-
 
 def open_window(context: BrowserContext, url: str) -> Page:
     """A new tab on ``url`` whose websocket is connected and bound to its topics."""
