@@ -126,7 +126,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, prefix=f"{REDIS_PREFIX}:layer")}
 else:
     DEMO_MODE = "memory"
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
     # the in-memory transport polls its queues: the default interval makes each call wait ~1 s
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.01}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

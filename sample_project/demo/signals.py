@@ -26,17 +26,13 @@ from dfws_celery import (
     WindowInfo,
     everyone,
     is_authenticated,
+    report_progress,
     signal,
     trigger,
     trigger_signal,
 )
 from sample_project.demo.examples import HTML_EXAMPLES
 from sample_project.demo.models import Article
-
-try:  # reports to the promise of the browser call (see the README)
-    from dfws_celery import report_progress
-except ImportError:  # pragma: no cover - before the result relay existed
-    report_progress = None
 
 SHORT_TEXT = RE(r".{1,200}", flags=re.DOTALL)
 
@@ -142,26 +138,13 @@ def slow_work(window_info: WindowInfo, steps: steps_count = 5, delay: step_delay
     started = time.monotonic()
     for step in range(1, steps + 1):
         time.sleep(delay)
-        progress(window_info, step / steps, f"step {step} of {steps}")
+        # to the promise of the browser call: its `progress` option drives the <progress>
+        # element, its `onProgress` callback gets the message (nothing for server calls)
+        report_progress(window_info, step / steps, f"step {step} of {steps}")
     seconds = round(time.monotonic() - started, 1)
     text = f"done: {steps} steps in {seconds} s on the slow queue ({worker_name()})"
     trigger(window_info, "html.text", to=WINDOW, selector="#slow-result", content=text)
     return {"steps": steps, "seconds": seconds}
-
-
-def progress(window_info: WindowInfo, fraction: float, message: str) -> None:
-    if report_progress is not None:
-        report_progress(window_info, fraction, message)
-    else:
-        trigger(
-            window_info,
-            "html.progress",
-            to=WINDOW,
-            selector="#slow-progress",
-            fraction=fraction,
-            message=message,
-        )
-        trigger(window_info, "html.text", to=WINDOW, selector="#slow-message", content=message)
 
 
 @signal(path="demo.countdown.start", is_allowed_to=everyone)

@@ -7,6 +7,7 @@ worker processes and beat).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -186,6 +187,9 @@ def test_window_user_and_broadcast_targets(site: Site, new_context: Callable[[],
             "document.querySelector('#messages li')?.textContent === '[broadcast] demo: everybody'",
         )
     assert messages(anonymous) == ["[broadcast] demo: everybody"]
+    send(anonymous, "broadcast", "me too")  # only logged-in users may broadcast
+    wait_js(anonymous, "document.querySelector('#message-error').textContent !== ''")
+    assert text_of(anonymous, "#message-error").startswith("permission_denied: ")
     assert "[window] demo: just me" in messages(first)
     assert "[window] demo: just me" not in messages(second)
 
@@ -204,6 +208,10 @@ def test_slow_handler_reports_progress(site: Site, new_context: Callable[[], Any
     wait_js(page, "document.querySelector('#slow-result').textContent.startsWith('done: 4 steps')")
     assert page.eval_on_selector("#slow-progress", "p => p.value") == 1
     assert text_of(page, "#slow-message") == "step 4 of 4"
+    # the promise of DFSignals.call() resolves with the handler's return value
+    wait_js(page, "document.querySelector('#slow-returned').textContent !== ''")
+    returned = json.loads(text_of(page, "#slow-returned"))
+    assert len(returned) == 1 and returned[0]["steps"] == 4
 
 
 def test_countdown_signals_arrive_when_due(site: Site, new_context: Callable[[], Any]) -> None:
