@@ -13,7 +13,6 @@ names, routing, countdowns and schedule as with Redis and external processes.
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 
@@ -22,7 +21,6 @@ from celery.beat import EmbeddedService
 from dfws_celery.celery_app import get_celery_app
 from dfws_celery.compiler import declared_queues
 
-logger = logging.getLogger("dfws.demo")
 _started = False
 
 
