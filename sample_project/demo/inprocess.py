@@ -13,15 +13,28 @@ names, routing, countdowns and schedule as with Redis and external processes.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
+from typing import Any
 
 from celery.beat import EmbeddedService
+from celery.signals import setup_logging
 
 from dfws_celery.celery_app import get_celery_app
 from dfws_celery.compiler import declared_queues
 
 _started = False
+
+
+def keep_the_server_logging(**kwargs: Any) -> None:
+    """Celery's own setup would add a root handler and print every server line twice."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s %(message)s"))
+    celery_logger = logging.getLogger("celery")
+    celery_logger.addHandler(handler)
+    celery_logger.setLevel(logging.INFO)
+    celery_logger.propagate = False
 
 
 def start(concurrency: int = 8) -> list[str]:
@@ -31,6 +44,7 @@ def start(concurrency: int = 8) -> list[str]:
     if _started:
         return queues
     app = get_celery_app()
+    setup_logging.connect(keep_the_server_logging, weak=False)
     worker = app.Worker(
         hostname=f"inprocess@{socket.gethostname()}",
         pool="threads",
