@@ -57,14 +57,18 @@ def timed(
         call(-1 - i)
     server = redis_total_connections()
     connects = counter.count
+    cpu = time.process_time()
     start = time.perf_counter()
     for i in range(n):
         call(i)
     seconds = time.perf_counter() - start
-    return result(n, seconds, counter.count - connects, server)
+    cpu = time.process_time() - cpu
+    return result(n, seconds, cpu, counter.count - connects, server)
 
 
-def result(n: int, seconds: float, connects: int, server_before: int) -> dict[str, float]:
+def result(
+    n: int, seconds: float, cpu: float, connects: int, server_before: int
+) -> dict[str, float]:
     # INFO counts every client of the server (other users of this Redis too), and our own
     # INFO client once
     server_delta = redis_total_connections() - server_before - 1
@@ -72,6 +76,7 @@ def result(n: int, seconds: float, connects: int, server_before: int) -> dict[st
         "n": n,
         "seconds": seconds,
         "rate": n / seconds,
+        "cpu_us_per_call": cpu * 1e6 / n,  # this process, every thread
         "connects_per_1000": connects * 1000 / n,
         "server_connects_per_1000": server_delta * 1000 / n,
     }
@@ -167,11 +172,13 @@ class DfwsSide:
                 await layer.group_send(group, message)
             server = await asyncio.to_thread(redis_total_connections)
             connects = counter.count
+            cpu = time.process_time()
             start = time.perf_counter()
             for _ in range(n):
                 await layer.group_send(group, message)
             seconds = time.perf_counter() - start
-            return result(n, seconds, counter.count - connects, server)
+            cpu = time.process_time() - cpu
+            return result(n, seconds, cpu, counter.count - connects, server)
 
         return asyncio.run(warm())
 

@@ -166,14 +166,16 @@ class Service:
         self.log.close()
 
 
-def daphne(side: str, app: str, name: str) -> tuple[Service, int]:
+def daphne(
+    side: str, app: str, name: str, extra_env: dict[str, str] | None = None
+) -> tuple[Service, int]:
     """A daphne process serving ``app``; returns it and its port once it listens."""
     port = free_port()
     args = [
         python_for(side), "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0", app,
     ]  # fmt: skip
     cwd = OLD_PROJECT if side == "old" else ROOT
-    service = Service(name, args, env_for(side), cwd=cwd)
+    service = Service(name, args, env_for(side, **(extra_env or {})), cwd=cwd)
 
     def ready() -> bool:
         if not service.alive():
@@ -212,6 +214,19 @@ def wait_idle(pid: int, threshold: float = 5.0, timeout: float = 30.0) -> None:
                 return
     except psutil.NoSuchProcess:
         return
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and of its children (Celery's pool)."""
+    total = 0.0
+    try:
+        process = psutil.Process(pid)
+        for one in [process, *process.children(recursive=True)]:
+            times = one.cpu_times()
+            total += times.user + times.system
+    except psutil.NoSuchProcess:
+        pass
+    return total
 
 
 def rss(pid: int) -> int:

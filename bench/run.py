@@ -20,7 +20,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,7 @@ def s1_s2(results: Results, main: Driver, old: Driver) -> None:
         for driver, variant in ((main, "dfws"), (main, "raw"), (old, "old")):
             r = driver.call("s1", variant, PLAN.s1_calls)
             results.add("S1", "rate", variant, r["rate"])
+            results.add("S1", "cpu", variant, r["cpu_us_per_call"])
             say(f"  rep {rep + 1} {variant:5} {r['rate']:8.0f} enqueues/s")
     say(f"S2 publish: {PLAN.s2_fast_calls}/{PLAN.s2_slow_calls} calls x {PLAN.reps} repetitions")
     plan = (
@@ -145,6 +146,7 @@ def s1_s2(results: Results, main: Driver, old: Driver) -> None:
         for driver, variant, calls in plan:
             r = driver.call("s2", variant, calls)
             results.add("S2", "rate", variant, r["rate"])
+            results.add("S2", "cpu", variant, r["cpu_us_per_call"])
             results.add("S2", "connects", variant, r["connects_per_1000"])
             results.add("S2", "server_connects", variant, r["server_connects_per_1000"])
             say(
@@ -164,6 +166,7 @@ class Stack:
     variant: str
     side: str
     app: str
+    env: dict[str, str] = field(default_factory=dict)
     daphne: procs.Service | None = None
     port: int = 0
     worker: procs.Service | None = None
@@ -177,7 +180,9 @@ class Stack:
         return self.variant != "bare"
 
     def start(self) -> None:
-        self.daphne, self.port = procs.daphne(self.side, self.app, f"daphne-{self.variant}")
+        self.daphne, self.port = procs.daphne(
+            self.side, self.app, f"daphne-{self.variant}", self.env
+        )
 
     def start_worker(self) -> None:
         self.worker = procs.celery_worker(self.side, f"worker-{self.variant}")
@@ -197,11 +202,22 @@ class Stack:
         procs.wait_idle(self.daphne.pid)
 
 
+EXPERIMENTS_APP = "bench.project.experiments:application"
+
+
 def stacks() -> dict[str, Stack]:
+    """The servers compared; ``dfws+...`` are dfws with the changes proposed in RESULTS.md."""
     return {
         "dfws": Stack("dfws", "dfws", "dfws_web.asgi:application"),
         "bare": Stack("bare", "dfws", "bench.project.bare:application"),
         "old": Stack("old", "old", "df_websockets.routing:application"),
+        "dfws+dispatch": Stack(
+            "dfws+dispatch", "dfws", EXPERIMENTS_APP, {"BENCH_EXPERIMENTS": "dispatch"}
+        ),
+        "dfws+cache": Stack("dfws+cache", "dfws", EXPERIMENTS_APP, {"BENCH_EXPERIMENTS": "cache"}),
+        "dfws+both": Stack(
+            "dfws+both", "dfws", EXPERIMENTS_APP, {"BENCH_EXPERIMENTS": "dispatch,cache"}
+        ),
     }
 
 
@@ -242,6 +258,7 @@ async def s5(results: Results, servers: dict[str, Stack]) -> None:
 
 def broadcaster(drivers: dict[str, Driver], variant: str, count: int) -> Callable[[], Any]:
     driver = drivers["old"] if variant == "old" else drivers["dfws"]
+    variant = variant.partition("+")[0]  # dfws with experiments: the same sender
 
     async def send() -> None:
         await asyncio.to_thread(driver.call, "broadcast", variant, count)
@@ -257,13 +274,20 @@ async def s3(results: Results, servers: dict[str, Stack], drivers: dict[str, Dri
             stack = servers[variant]
             cookies = await asyncio.to_thread(stack.cookies, clients)
             stack.idle()
+            assert stack.daphne is not None
+            cpu = procs.cpu_seconds(stack.daphne.pid)
             windows, connect_seconds, failed = await load.open_windows(stack.base, cookies)
+            cpu_connect = procs.cpu_seconds(stack.daphne.pid) - cpu
             await asyncio.sleep(0.5)
             stack.idle()
             timeout = max(60.0, clients * messages / 200)
+            cpu = procs.cpu_seconds(stack.daphne.pid)
             r = await load.fan_out(
                 windows, messages, broadcaster(drivers, variant, messages), timeout
             )
+            cpu_fan_out = procs.cpu_seconds(stack.daphne.pid) - cpu
+            results.add("S3", "cpu_connect", variant, cpu_connect * 1000 / max(1, len(windows)))
+            results.add("S3", "cpu_delivery", variant, cpu_fan_out * 1e6 / max(1, r["deliveries"]))
             lost = r["lost"] + failed * messages
             results.add("S3", "connect_seconds", variant, connect_seconds)
             results.add("S3", "deliveries_per_s", variant, r["deliveries_per_s"])
@@ -316,10 +340,20 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
             ok = [x * 1000 for x in sequential if x is not None]
             for q in (50, 90, 99):
                 results.add("S4", f"seq_p{q}", variant, percentile(ok, q))
+            stack = servers[variant]
+            assert stack.daphne is not None and stack.worker is not None
+            cpu_web, cpu_worker = (
+                procs.cpu_seconds(stack.daphne.pid),
+                procs.cpu_seconds(stack.worker.pid),
+            )
             latencies, seconds = await load.concurrent_calls(
                 others, frames[variant], PLAN.s4_calls, CALL_TIMEOUT
             )
             done = [x * 1000 for x in latencies if x is not None]
+            cpu_web = procs.cpu_seconds(stack.daphne.pid) - cpu_web
+            cpu_worker = procs.cpu_seconds(stack.worker.pid) - cpu_worker
+            results.add("S4", "cpu_daphne", variant, cpu_web * 1000 / max(1, len(done)))
+            results.add("S4", "cpu_worker", variant, cpu_worker * 1000 / max(1, len(done)))
             lost = len(latencies) - len(done) + len(sequential) - len(ok)
             results.add("S4", "rate", variant, len(done) / seconds)
             results.add("S4", "conc_p50", variant, percentile(done, 50))
@@ -412,6 +446,12 @@ def table(r: Results) -> list[Row]:
         fmt_ratio(ratio), fmt_ratio(r.ratio("S1", "rate", "dfws", "old")),
         "vs raw ≥ 0.83x (time ≤ 1.2x)", check(ratio, lambda x: x >= 1 / 1.2),
     ))  # fmt: skip
+    rows.append((
+        "S1 driver CPU per enqueue, µs", spread(g("S1", "cpu", "dfws"), ".0f"),
+        "raw: " + spread(g("S1", "cpu", "raw"), ".0f"), spread(g("S1", "cpu", "old"), ".0f"),
+        fmt_ratio(r.ratio("S1", "cpu", "dfws", "raw")),
+        fmt_ratio(r.ratio("S1", "cpu", "dfws", "old")), "", "",
+    ))  # fmt: skip
     # S2
     warm = r.ratio("S2", "rate", "dfws", "warm")
     rows.append((
@@ -425,6 +465,13 @@ def table(r: Results) -> list[Row]:
         "S2 … against the warm-loop ceiling, calls/s", spread(g("S2", "rate", "dfws"), ".0f"),
         "`group_send` in one warm loop: " + spread(g("S2", "rate", "warm"), ".0f"), "",
         fmt_ratio(warm), "", "vs warm loop ≥ 0.8x", check(warm, lambda x: x >= 0.8),
+    ))  # fmt: skip
+    rows.append((
+        "S2 driver CPU per publish, µs", spread(g("S2", "cpu", "dfws"), ".0f"),
+        f"async_to_sync: {spread(g('S2', 'cpu', 'a2s'), '.0f')}; "
+        f"warm: {spread(g('S2', 'cpu', 'warm'), '.0f')}",
+        spread(g("S2", "cpu", "old"), ".0f"), fmt_ratio(r.ratio("S2", "cpu", "dfws", "warm"))
+        + " (vs warm)", fmt_ratio(r.ratio("S2", "cpu", "dfws", "old")), "", "",
     ))  # fmt: skip
     conns = g("S2", "connects", "dfws")
     rows.append((
@@ -461,6 +508,20 @@ def table(r: Results) -> list[Row]:
         "bare: " + spread(g("S3", "all_delivered_seconds", "bare"), ".1f"),
         spread(g("S3", "all_delivered_seconds", "old"), ".1f"), "", "", "", "",
     ))  # fmt: skip
+    rows.append((
+        "S3 daphne CPU per connect, ms", spread(g("S3", "cpu_connect", "dfws"), ".2f"),
+        "bare: " + spread(g("S3", "cpu_connect", "bare"), ".2f"),
+        spread(g("S3", "cpu_connect", "old"), ".2f"),
+        fmt_ratio(r.ratio("S3", "cpu_connect", "dfws", "bare")),
+        fmt_ratio(r.ratio("S3", "cpu_connect", "dfws", "old")), "", "",
+    ))  # fmt: skip
+    rows.append((
+        "S3 daphne CPU per delivery, µs", spread(g("S3", "cpu_delivery", "dfws"), ".0f"),
+        "bare: " + spread(g("S3", "cpu_delivery", "bare"), ".0f"),
+        spread(g("S3", "cpu_delivery", "old"), ".0f"),
+        fmt_ratio(r.ratio("S3", "cpu_delivery", "dfws", "bare")),
+        fmt_ratio(r.ratio("S3", "cpu_delivery", "dfws", "old")), "", "",
+    ))  # fmt: skip
     lost3 = g("S3", "lost", "dfws")
     rows.append((
         "S3 lost messages (sum over repetitions)", f"{sum(lost3):.0f}",
@@ -486,6 +547,15 @@ def table(r: Results) -> list[Row]:
         f"{median(g('S4', 'conc_p50', 'dfws')):.0f}/{median(g('S4', 'conc_p99', 'dfws')):.0f}",
         "", f"{median(g('S4', 'conc_p50', 'old')):.0f}/{median(g('S4', 'conc_p99', 'old')):.0f}",
         "", fmt_ratio(r.ratio("S4", "conc_p50", "dfws", "old")) + " (p50)", "", "",
+    ))  # fmt: skip
+    rows.append((
+        "S4 CPU per round trip, ms (daphne + worker)",
+        f"{spread(g('S4', 'cpu_daphne', 'dfws'), '.2f')} + "
+        f"{spread(g('S4', 'cpu_worker', 'dfws'), '.2f')}", "",
+        f"{spread(g('S4', 'cpu_daphne', 'old'), '.2f')} + "
+        f"{spread(g('S4', 'cpu_worker', 'old'), '.2f')}", "",
+        fmt_ratio(r.ratio("S4", "cpu_daphne", "dfws", "old")) + " (daphne); "
+        + fmt_ratio(r.ratio("S4", "cpu_worker", "dfws", "old")) + " (worker)", "", "",
     ))  # fmt: skip
     lost4 = g("S4", "lost", "dfws")
     rows.append((
