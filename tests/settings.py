@@ -83,5 +83,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"dfws": {"handlers": ["console"], "level": "DEBUG"}},
+    "loggers": {"dfws": {"handlers": ["console"], "level": "DEBUG", "propagate": False}},
 }
