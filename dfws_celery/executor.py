@@ -43,11 +43,11 @@ def run_handler(
         if from_client and not connection.is_allowed_to(connection, window_info, kwargs):
             raise PermissionDenied(
                 f"dfws signal {connection.path!r}, handler {connection.handler_name}: "
-                f"permission denied ({connection.permission_name}) for {window_info!r}"
+                f"permission denied ({connection.permission_name})"
             )
         arguments = check_arguments(connection, kwargs)
     except SignalError as exc:
-        logger.warning("%s", exc)
+        logger.warning("%s (%r)", exc, window_info)
         raise
     with translation.override(window_info.language_code):
         return connection.function(window_info, **arguments)

@@ -22,10 +22,20 @@ def redis_channel_layer(
     capacity: int = 1000,
     group_expiry: int = 86400,
     connect_timeout: float = 5.0,
+    client_name: str | None = None,
     **config: Any,
 ) -> dict[str, Any]:
-    """The ``CHANNEL_LAYERS["default"]`` value for the Redis at ``url``."""
-    host = {"address": url, "socket_timeout": None, "socket_connect_timeout": connect_timeout}
+    """The ``CHANNEL_LAYERS["default"]`` value for the Redis at ``url``.
+
+    ``client_name`` names the connections in Redis' ``CLIENT LIST``.
+    """
+    host: dict[str, Any] = {
+        "address": url,
+        "socket_timeout": None,
+        "socket_connect_timeout": connect_timeout,
+    }
+    if client_name:
+        host["client_name"] = client_name
     return {
         "BACKEND": BACKEND,
         "CONFIG": {

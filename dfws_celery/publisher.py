@@ -13,15 +13,17 @@ warm.  Async callers (``atrigger``) just await on their own loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 from collections.abc import Coroutine, Iterable
 from typing import Any, TypeVar
 
-from channels.layers import BaseChannelLayer, get_channel_layer
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
 T = TypeVar("T")
+logger = logging.getLogger("dfws.signals")
 SIGNAL_MESSAGE_TYPE = "dfws.frame"
 PUBLISH_TIMEOUT = 30.0
 
@@ -56,6 +58,7 @@ class WarmLoop:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self.adopted = False
 
     def loop(self) -> asyncio.AbstractEventLoop:
         if self._stale():
@@ -82,8 +85,10 @@ class WarmLoop:
         """
         with self._lock:
             self._loop, self._thread, self._pid = loop, None, os.getpid()
+            self.adopted = True
 
     def _start(self) -> None:
+        self.adopted = False
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="dfws-publisher", daemon=True)
         thread.start()
@@ -111,5 +116,12 @@ warm_loop = WarmLoop()
 def publish(groups: Iterable[str], frame: str) -> None:
     """Sync version of :func:`apublish`, through the process's warm loop."""
     groups = list(groups)
-    if groups:
-        warm_loop.run(apublish(groups, frame))
+    if not groups:
+        return
+    if isinstance(channel_layer(), InMemoryChannelLayer) and not warm_loop.adopted:
+        # In-memory groups live in this process and only a connected consumer joins
+        # them (adopting its loop): before that nobody can listen, and touching the
+        # layer from another thread would race with the server's loop.
+        logger.debug("no websocket connected to this process yet: frame dropped")
+        return
+    warm_loop.run(apublish(groups, frame))

@@ -62,7 +62,11 @@ CACHES = {
         "KEY_PREFIX": PREFIX,
     }
 }
-CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, prefix=f"{PREFIX}:layer")}
+CHANNEL_LAYERS = {
+    "default": redis_channel_layer(
+        REDIS_URL, prefix=f"{PREFIX}:layer", client_name=f"{PREFIX}-{os.getpid()}"
+    )
+}
 STATIC_URL = "/static/"
 ASGI_APPLICATION = "dfws_web.asgi.application"
 

@@ -16,19 +16,23 @@ from tests.conftest import wait_for_records
 from tests.layer import deliveries
 
 
-def connections_received() -> int:
-    return int(redis.Redis.from_url(settings.REDIS_URL).info("stats")["total_connections_received"])
+def layer_connections() -> set[int]:
+    """Ids of this process's channel-layer connections (named in tests/settings.py)."""
+    name = f"{settings.PREFIX}-{os.getpid()}"
+    clients = redis.Redis.from_url(settings.REDIS_URL).client_list()
+    return {int(c["id"]) for c in clients if c["name"] == name}
 
 
 def test_sync_triggers_reuse_one_loop_and_its_connections():
-    trigger(None, "demo.warm", to=BROADCAST)  # warm up
+    trigger(
+        None, "demo.warm", to=["bench-topic", BROADCAST]
+    )  # warm up: two groups, two connections
     loop = warm_loop.loop()
-    before = connections_received()
+    before = layer_connections()
     for n in range(200):
         trigger(None, "demo.warm", to=["bench-topic", BROADCAST], n=n)
     assert warm_loop.loop() is loop
-    # other clients may connect meanwhile (workers of this run); 200 triggers must not add 200
-    assert connections_received() - before < 20
+    assert before and layer_connections() == before  # the same connections, none new
 
 
 def test_triggers_from_many_threads_share_the_warm_loop():
@@ -91,3 +95,13 @@ def test_channels_workers_run_handlers_in_runworker(settings, sink, log_dir):
         assert record["value"] == 6 and record["pid"] == runworker.popen.pid
     finally:
         runworker.stop()
+
+
+def test_in_memory_layer_drops_frames_until_a_consumer_adopts_a_loop(settings, monkeypatch):
+    from dfws_celery import publisher
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    fresh = publisher.WarmLoop()
+    monkeypatch.setattr(publisher, "warm_loop", fresh)
+    trigger(None, "demo.nobody", to=BROADCAST)
+    assert fresh._loop is None  # no thread touched the process-local layer
