@@ -33,6 +33,13 @@ export interface DFSignalsApi {
   call(name: string, opts?: Opts, callOpts?: CallOptions): Promise<unknown[]>;
   /** (Re)connect to `url` (default: the `dfwsurl` cookie); false without a URL. */
   connectSocket(url?: string, socketImpl?: SocketConstructor): boolean;
+  /**
+   * This window's signed key (from its socket URL), or null before connecting.
+   * AJAX requests that send it as `X-Dfws-Key` act for this window.
+   */
+  readonly windowKey: string | null;
+  /** Headers for `fetch()` so that the view's `trigger(request, ..., to=WINDOW)` reaches this window. */
+  ajaxHeaders(): Record<string, string>;
   readonly options: DFSignalsOptions;
   /** Log what the client does with console.debug. */
   debug: boolean;
@@ -65,6 +72,16 @@ function cookieSocketUrl(): string | null {
 }
 
 const MAX_LOGGED_FRAME = 200;
+
+/** The signed window key the server put in the socket URL (`?dfwskey=`). */
+export function windowKeyOf(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    return new URL(url).searchParams.get("dfwskey");
+  } catch {
+    return null;
+  }
+}
 
 export function createClient(): Client {
   const log = new Logger();
@@ -171,6 +188,17 @@ export function createClient(): Client {
       }
       connection.open(target, socketImpl);
       return true;
+    },
+
+    get windowKey() {
+      return windowKeyOf(connection.url);
+    },
+
+    ajaxHeaders() {
+      const headers: Record<string, string> = { "X-Requested-With": "XMLHttpRequest" };
+      const key = windowKeyOf(connection.url);
+      if (key !== null) headers["X-Dfws-Key"] = key;
+      return headers;
     },
 
     options,

@@ -249,3 +249,18 @@ describe("options", () => {
     }).toThrow(TypeError);
   });
 });
+
+describe("window key for AJAX", () => {
+  it("reads the signed key from the socket URL and builds fetch headers", () => {
+    FakeSocket.instances = [];
+    const client = createClient();
+    expect(client.api.windowKey).toBeNull();
+    expect(client.api.ajaxHeaders()).toEqual({ "X-Requested-With": "XMLHttpRequest" });
+    client.api.connectSocket("ws://server/ws/?dfwskey=abc%3Asig", FakeSocket);
+    expect(client.api.windowKey).toBe("abc:sig");
+    expect(client.api.ajaxHeaders()).toEqual({
+      "X-Requested-With": "XMLHttpRequest",
+      "X-Dfws-Key": "abc:sig",
+    });
+  });
+});

@@ -20,12 +20,14 @@ it("installs window.DFSignals and no other global", async () => {
   expect(added).toEqual(["DFSignals"]);
   expect(Object.keys(window.DFSignals).sort()).toEqual([
     "DFSignalError",
+    "ajaxHeaders",
     "call",
     "connect",
     "connectSocket",
     "debug",
     "disconnect",
     "options",
+    "windowKey",
   ]);
 });
 
