@@ -7,6 +7,7 @@ broker call does not stall every websocket of the process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -40,6 +41,11 @@ def query_key(scope: Mapping[str, Any]) -> str | None:
     return values[0] if values else None
 
 
+def load_window(key: str) -> Any:
+    """The cache entry ``set_websocket_topics`` wrote for window ``key`` (or ``None``)."""
+    return caches[dfws_settings.cache_backend].get(cache_key(dfws_settings.cache_prefix, key))
+
+
 def same_session(scope: Mapping[str, Any], window_info: Mapping[str, Any]) -> bool:
     """Whether the socket comes from the browser session that loaded the page."""
     expected = window_info.get("session_hash")
@@ -67,8 +73,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
             logger.warning("websocket refused: missing or forged dfwskey cookie %r", cookie)
             await self.close(code=CLOSE_FORGED_KEY)
             return
-        cache = caches[dfws_settings.cache_backend]
-        entry = await cache.aget(cache_key(dfws_settings.cache_prefix, key))
+        # Django's cache has no real async API: its aget() runs in the one thread shared by
+        # every sync_to_async(thread_sensitive=True) call of the process, serializing connects
+        entry = await sync_to_async(load_window, thread_sensitive=False)(key)
         if entry is None:
             logger.warning("websocket refused: window %s is unknown or expired", key)
             await self.close(code=CLOSE_UNKNOWN_WINDOW)
@@ -86,8 +93,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
         self.bucket = TokenBucket(dfws_settings.rate_limit)
 
     async def join_groups(self) -> None:
-        for group in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        add = self.channel_layer.group_add
+        await asyncio.gather(*(add(group, self.channel_name) for group in self.groups))
         self.joined_at = time.monotonic()
 
     async def refresh_groups(self) -> None:
