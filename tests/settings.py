@@ -60,6 +60,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": PREFIX,
+        "OPTIONS": {"client_name": f"{PREFIX}-cache"},
     }
 }
 CHANNEL_LAYERS = {

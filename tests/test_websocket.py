@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
 from http.cookiejar import CookieJar
 from urllib.parse import quote, unquote
 
@@ -56,6 +57,23 @@ def test_a_tab_keeps_its_window_after_another_page_set_the_cookie(server):
         time.sleep(0.3)
         trigger(window_of(first), "html.text", to=WINDOW, selector="#x", content="first")
         assert receive_json(ws)["opts"]["content"] == "first"
+
+
+def cache_clients() -> int:
+    clients = redis.Redis.from_url(settings.REDIS_URL).client_list()
+    return sum(1 for c in clients if c["name"] == f"{settings.PREFIX}-cache")
+
+
+def test_open_sockets_do_not_hold_a_cache_connection_each(server):
+    pages = [open_page(server) for _ in range(30)]
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(connect_window(server, pages[0]))]
+        before = cache_clients()
+        sockets += [stack.enter_context(connect_window(server, c)) for c in pages[1:]]
+        for ws in sockets:
+            ws.send("--heartbeat--")
+            assert ws.recv(timeout=5) == "--heartbeat--"
+        assert cache_clients() - before < 10  # one per worker thread at most, not one per socket
 
 
 def test_heartbeat_is_echoed(server):
