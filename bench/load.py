@@ -174,8 +174,24 @@ async def open_windows(
     return windows, seconds, len(errors)
 
 
+CLOSE_CONCURRENCY = 25
+
+
 async def close_windows(windows: list[Window]) -> None:
-    await asyncio.gather(*(w.close() for w in windows), return_exceptions=True)
+    """Close the windows, a few at a time.
+
+    All at once, a daphne process runs one ``group_discard`` per group per socket
+    concurrently, and redis-py 8's asyncio pool (100 connections, raising instead of
+    waiting, which channels_redis does not configure) refuses the excess: the groups
+    keep dead members that later broadcasts still carry (see RESULTS.md).
+    """
+    semaphore = asyncio.Semaphore(CLOSE_CONCURRENCY)
+
+    async def one(window: Window) -> None:
+        async with semaphore:
+            await window.close()
+
+    await asyncio.gather(*(one(w) for w in windows), return_exceptions=True)
 
 
 async def fan_out(

@@ -182,7 +182,11 @@ def daphne(
             raise RuntimeError(f"{name} died:\n{service.output()}")
         return port_open(port)
 
-    wait_until(ready, 60, name)
+    try:
+        wait_until(ready, 60, name)
+    except BaseException:
+        service.stop()
+        raise
     return service, port
 
 

@@ -291,8 +291,8 @@ async def ab(variants: list[str], clients: int, messages: int, reps: int) -> Non
                 stack.idle()
                 cpu = procs.cpu_seconds(stack.daphne.pid)
 
-                async def send() -> None:
-                    await asyncio.to_thread(driver.call, "broadcast", "dfws", messages)
+                async def send(sender: str = variant.partition("+")[0]) -> None:
+                    await asyncio.to_thread(driver.call, "broadcast", sender, messages)
 
                 result = await load.fan_out(windows, messages, send, 120)
                 cpu_delivery = (

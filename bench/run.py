@@ -201,6 +201,13 @@ class Stack:
         assert self.daphne is not None
         procs.wait_idle(self.daphne.pid)
 
+    def errors(self) -> int:
+        """Tracebacks daphne logged (each is an exception inside the application)."""
+        if self.daphne is None:
+            return 0
+        self.daphne.log.flush()
+        return self.daphne.log_path.read_text(errors="replace").count("Traceback (most recent")
+
 
 EXPERIMENTS_APP = "bench.project.experiments:application"
 
@@ -605,6 +612,9 @@ def markdown(rows: list[Row], info: dict[str, Any]) -> str:
         + info["versions"]["df-websockets venv"]
         + ".",
         f"- Plan: {info['plan']}.",
+        "- Exceptions logged by the daphne processes: "
+        + ", ".join(f"{v} {n:.0f}" for v, n in info["errors"].items())
+        + ".",
         "",
         "Cells are `median (min-max)` over the repetitions; ratios are dfws / the baseline "
         "measured right next to it in the same repetition, then the median of those.",
@@ -670,11 +680,16 @@ async def with_servers(results: Results, drivers: dict[str, Driver]) -> None:
         await s4(results, servers)
     finally:
         for stack in servers.values():
+            errors = stack.errors()
+            if errors:
+                say(f"  daphne-{stack.variant} logged {errors} exception(s), see bench/.work/logs")
+            results.add("all", "server_errors", stack.variant, errors)
             stack.stop()
 
 
 def main() -> None:
     started = time.monotonic()
+    revision = git_revision()  # the code the servers load, before anything else lands
     say(f"dfws bench ({'smoke run' if QUICK else 'full run'}): {PLAN}")
     load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     procs.raise_open_files_limit(16384)  # inherited by daphne and the drivers
@@ -711,9 +726,10 @@ def main() -> None:
         "load_after": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         "python": platform.python_version(),
         "redis": redis_version(),
-        "revision": git_revision(),
+        "revision": revision,
         "versions": versions(),
         "plan": ", ".join(f"{k}={v}" for k, v in PLAN.__dict__.items()),
+        "errors": {v: sum(n) for v, n in results.values[("all", "server_errors")].items()},
     }
     rows = table(results)
     say("")

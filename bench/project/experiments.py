@@ -57,10 +57,13 @@ class ProcessCaches:
         return self.by_alias[alias]
 
 
+# Both changes landed in dfws (2d07aab, 7f22459): applied only to a consumer without them.
 for name in filter(None, os.environ.get("BENCH_EXPERIMENTS", "").split(",")):
     if name == "dispatch":
-        consumer.SignalConsumer.dispatch = dispatch_without_db_cleanup  # type: ignore[method-assign]
+        if "dispatch" not in vars(consumer.SignalConsumer):
+            consumer.SignalConsumer.dispatch = dispatch_without_db_cleanup  # type: ignore[method-assign]
     elif name == "cache":
-        consumer.caches = ProcessCaches()  # type: ignore[assignment]
+        if not hasattr(consumer, "load_window"):
+            consumer.caches = ProcessCaches()  # type: ignore[assignment]
     else:
         raise ValueError(f"unknown BENCH_EXPERIMENTS entry {name!r}: expected dispatch, cache")
