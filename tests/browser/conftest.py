@@ -12,21 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext
 
-CHROMIUM = os.environ.get("DFWS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests import chromium
+
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
@@ -50,33 +41,15 @@ def django_beside_playwright() -> Iterator[None]:
 
 @pytest.fixture(scope="package")
 def browser(django_beside_playwright: None) -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (Debian's chromium package)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium.launch() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
     """Make fresh browser contexts (separate cookie jars); uncaught page errors fail the test."""
-    contexts: list[BrowserContext] = []
-    errors: list[Any] = []
-
-    def make() -> BrowserContext:
-        context = browser.new_context()
-        context.set_default_timeout(15_000)
-        context.on("weberror", lambda web_error: errors.append(web_error.error))
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"uncaught errors in pages: {errors}"
+    with chromium.contexts(browser) as make:
+        yield make
 
 
 @pytest.fixture

@@ -20,25 +20,15 @@ from typing import Any
 import psutil
 import pytest
 import redis
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser
 
-from tests import services
+from tests import chromium, services
 
 ROOT = services.ROOT
 MANAGE = [sys.executable, str(ROOT / "sample_project" / "manage.py")]
 CELERY = [sys.executable, "-m", "celery", "-A", "sample_project"]
 # not the test suite's database 10; a prefix per run keeps concurrent runs apart
 REDIS_URL = os.environ.get("DFWS_SAMPLE_TEST_REDIS", "redis://127.0.0.1:6379/11")
-CHROMIUM = os.environ.get("DFWS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def sample_env(db: Path, **extra: str) -> dict[str, str]:
@@ -208,30 +198,12 @@ def site(request: pytest.FixtureRequest, migrated_db: Path, sample_logs: Path) -
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (Debian's chromium package)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium.launch() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def new_context(browser: Browser) -> Iterator[Any]:
     """Fresh browser contexts (own cookies); uncaught page errors fail the test."""
-    contexts: list[BrowserContext] = []
-    errors: list[Any] = []
-
-    def make() -> BrowserContext:
-        context = browser.new_context(accept_downloads=True)
-        context.set_default_timeout(15_000)
-        context.on("weberror", lambda web_error: errors.append(web_error.error))
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"uncaught errors in pages: {errors}"
+    with chromium.contexts(browser, accept_downloads=True) as make:
+        yield make
