@@ -4,6 +4,9 @@
   override it, so an idle websocket dies with ``TimeoutError``
   (channels_redis #422): reads here block without a timeout (connecting
   still times out).
+* redis-py 8 caps an async pool at 100 connections and raises instead of
+  waiting: hundreds of sockets closing at once would fail their
+  ``group_discard`` and stay in their groups until ``group_expiry``.
 * channels_redis drops messages past a channel's ``capacity`` (default
   100) without a trace: a burst of signals to one window must fit.
 """
@@ -22,6 +25,7 @@ def redis_channel_layer(
     capacity: int = 1000,
     group_expiry: int = 86400,
     connect_timeout: float = 5.0,
+    max_connections: int = 1000,
     client_name: str | None = None,
     **config: Any,
 ) -> dict[str, Any]:
@@ -33,6 +37,7 @@ def redis_channel_layer(
         "address": url,
         "socket_timeout": None,
         "socket_connect_timeout": connect_timeout,
+        "max_connections": max_connections,
     }
     if client_name:
         host["client_name"] = client_name

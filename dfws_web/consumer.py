@@ -129,9 +129,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']!r}")
         await handler(message)
 
-    async def disconnect(self, code: int) -> None:
-        for group in self.groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+    # no disconnect(): Channels itself discards every group of ``self.groups`` on close
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.window_key is None:

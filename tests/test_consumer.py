@@ -90,3 +90,27 @@ def test_unknown_window_is_refused(memory_layer):
 
     output = async_to_sync(scenario)()
     assert (output["type"], output["code"]) == ("websocket.close", 4004)
+
+
+def test_closing_a_socket_leaves_its_groups(memory_layer):
+    async def scenario():
+        ws = communicator("wk-leaving")
+        await ws.connect()
+        await ws.send_to(text_data="--heartbeat--")  # answered once connect() has joined
+        await ws.receive_from()
+        group = group_name("-window.wk-leaving")
+        joined = len(memory_layer.groups.get(group, {}))
+        await ws.disconnect()
+        return joined, len(memory_layer.groups.get(group, {}))
+
+    assert async_to_sync(scenario)() == (1, 0)
+
+
+def test_redis_layer_defaults_guard_against_known_pitfalls():
+    from dfws_celery.layers import redis_channel_layer
+
+    config = redis_channel_layer("redis://127.0.0.1:6379/1")["CONFIG"]
+    host = config["hosts"][0]
+    assert host["socket_timeout"] is None  # idle sockets must not die after 5 s
+    assert host["max_connections"] >= 1000  # closing many sockets at once must not fail
+    assert config["capacity"] >= 1000
