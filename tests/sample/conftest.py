@@ -38,19 +38,8 @@ def sample_env(db: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-class Tree:
+class Tree(services.Process):
     """A started command and every process below it, stopped by PID."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        with self.log_path.open("wb") as log:
-            self.popen = subprocess.Popen(
-                args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
     def processes(self) -> list[psutil.Process]:
         try:
@@ -63,6 +52,7 @@ class Tree:
         """Stop the command as a user would, then whatever it left behind; return the latter."""
         processes = self.processes()
         if not processes:
+            self.log.close()
             return []
         names = {process.pid: _describe(process) for process in processes}
         top, below = processes[0], processes[1:]
@@ -81,6 +71,7 @@ class Tree:
                 process.kill()
         psutil.wait_procs(alive, timeout=5)
         self.popen.wait(5)
+        self.log.close()
         return leftovers
 
 
