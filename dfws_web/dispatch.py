@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dfws_celery.compiler import static_queue
 from dfws_celery.registry import REGISTRY
 from dfws_celery.trigger import queue_for
 from dfws_celery.window_info import WindowInfo
@@ -30,11 +31,12 @@ def forward(
 ) -> list[str]:
     """Enqueue one task per browser-callable handler; the task names that accepted it."""
     connections = callable_handlers(signal, call_id)
-    info = WindowInfo.from_dict(window_info)
     encoded = json.dumps(opts, separators=(",", ":"))
     names = []
     for connection in connections:
-        queue = queue_for(connection, info, opts)
+        queue = static_queue(connection)
+        if queue is None:  # a DynamicQueue chooses from the window and the arguments
+            queue = queue_for(connection, WindowInfo.from_dict(window_info), opts)
         enqueue(connection, queue, window_info, encoded, from_client=True, call_id=call_id)
         names.append(connection.task_name)
     return names
