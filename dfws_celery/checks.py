@@ -9,6 +9,7 @@ from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from dfws_celery.conf import WORKER_MODES, dfws_settings
+from dfws_celery.pubsub import is_pubsub
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 DUMMY = "django.core.cache.backends.dummy.DummyCache"
@@ -89,6 +90,23 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
                 "['redis://127.0.0.1:6379/1']}}} (or channels.layers.InMemoryChannelLayer "
                 "for a single process).",
                 id="dfws.E005",
+            )
+        ]
+    backend = layers["default"].get("BACKEND", "")
+    try:
+        mode = dfws_settings.workers
+    except ImproperlyConfigured:
+        return []
+    if mode == "channels" and is_pubsub(backend):
+        return [
+            Error(
+                "WEBSOCKET_WORKERS = 'channels' with RedisPubSubChannelLayer: a Pub/Sub "
+                "channel has no queue, so every runworker would run each call (and none "
+                "would when no runworker is listening).",
+                hint="Use dfws_celery.layers.redis_channel_layer() (channels_redis' "
+                "RedisChannelLayer) with the 'channels' workers, or WEBSOCKET_WORKERS = "
+                "'celery'.",
+                id="dfws.E009",
             )
         ]
     return []

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
+from dfws_celery.pubsub import sync_publisher
+
 T = TypeVar("T")
 logger = logging.getLogger("dfws.signals")
 SIGNAL_MESSAGE_TYPE = "dfws.frame"
@@ -33,7 +35,7 @@ def channel_layer() -> BaseChannelLayer:
     if layer is None:
         raise ImproperlyConfigured(
             "dfws needs a channel layer to reach browsers: set CHANNEL_LAYERS "
-            "(channels_redis.core.RedisChannelLayer in production, "
+            "(dfws_celery.layers.redis_pubsub_channel_layer() in production, "
             "channels.layers.InMemoryChannelLayer for a single process)"
         )
     return layer
@@ -118,10 +120,15 @@ def publish(groups: Iterable[str], frame: str) -> None:
     groups = list(groups)
     if not groups:
         return
-    if isinstance(channel_layer(), InMemoryChannelLayer) and not warm_loop.adopted:
+    layer = channel_layer()
+    if isinstance(layer, InMemoryChannelLayer) and not warm_loop.adopted:
         # In-memory groups live in this process and only a connected consumer joins
         # them (adopting its loop): before that nobody can listen, and touching the
         # layer from another thread would race with the server's loop.
         logger.debug("no websocket connected to this process yet: frame dropped")
+        return
+    fast = sync_publisher(layer)
+    if fast is not None:  # Redis Pub/Sub: one PUBLISH per group, no loop needed
+        fast.group_send(groups, {"type": SIGNAL_MESSAGE_TYPE, "text": frame})
         return
     warm_loop.run(apublish(groups, frame))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dfws_celery.layers import redis_channel_layer
+from dfws_celery.layers import redis_pubsub_channel_layer
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dfws-sample-project-not-secret")
@@ -123,7 +123,9 @@ if REDIS_URL:
             "KEY_PREFIX": REDIS_PREFIX,
         }
     }
-    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, prefix=f"{REDIS_PREFIX}:layer")}
+    CHANNEL_LAYERS = {
+        "default": redis_pubsub_channel_layer(REDIS_URL, prefix=f"{REDIS_PREFIX}:layer")
+    }
 else:
     DEMO_MODE = "memory"
     CELERY_BROKER_URL = "memory://localhost/"

@@ -7,9 +7,32 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import redis
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from dfws_celery.topics import group_name
+
+
+async def subscribed(groups: Iterable[str], timeout: float = 5.0) -> None:
+    """With Redis Pub/Sub, wait until Redis counts our subscription to each group.
+
+    ``group_add`` returns once SUBSCRIBE is written, before Redis has read it.
+    """
+    if settings.LAYER != "pubsub":
+        return
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    names = [f"{prefix}__group__{group}" for group in groups]
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        while any(count == 0 for _, count in client.pubsub_numsub(*names)):
+            if loop.time() > deadline:
+                raise TimeoutError(f"not subscribed to {names} after {timeout} s")
+            await asyncio.sleep(0.01)
+    finally:
+        client.close()
 
 
 def deliveries(
@@ -24,6 +47,7 @@ def deliveries(
             channel = await layer.new_channel()
             await layer.group_add(group_name(topic), channel)
             channels[topic] = channel
+        await subscribed(group_name(topic) for topic in channels)
         await asyncio.to_thread(action)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait

@@ -6,7 +6,7 @@ import os
 import uuid
 from pathlib import Path
 
-from dfws_celery.layers import redis_channel_layer
+from dfws_celery.layers import redis_channel_layer, redis_pubsub_channel_layer
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "dfws-tests-not-secret"
@@ -63,10 +63,12 @@ CACHES = {
         "OPTIONS": {"client_name": f"{PREFIX}-cache"},
     }
 }
+# Redis Pub/Sub (the recommended layer) unless DFWS_TEST_LAYER=list: `make test` runs the
+# real-stack tests once more on the list-based RedisChannelLayer
+LAYER = os.environ.get("DFWS_TEST_LAYER", "pubsub")
+_layer = redis_channel_layer if LAYER == "list" else redis_pubsub_channel_layer
 CHANNEL_LAYERS = {
-    "default": redis_channel_layer(
-        REDIS_URL, prefix=f"{PREFIX}:layer", client_name=f"{PREFIX}-{os.getpid()}"
-    )
+    "default": _layer(REDIS_URL, prefix=f"{PREFIX}:layer", client_name=f"{PREFIX}-{os.getpid()}")
 }
 STATIC_URL = "/static/"
 ASGI_APPLICATION = "dfws_web.asgi.application"

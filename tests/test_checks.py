@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.core.checks import run_checks
 
+from dfws_celery.layers import redis_channel_layer, redis_pubsub_channel_layer
+
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DUMMY = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
@@ -48,6 +50,16 @@ def test_no_channel_layer(settings):
     messages = run_checks(tags=["dfws"])
     assert [m.id for m in messages] == ["dfws.E005"]
     assert "CHANNEL_LAYERS" in messages[0].hint
+
+
+def test_channels_workers_need_the_list_layer(settings):
+    settings.WEBSOCKET_WORKERS = "channels"
+    settings.CHANNEL_LAYERS = {"default": redis_pubsub_channel_layer(settings.REDIS_URL)}
+    messages = run_checks(tags=["dfws"])
+    assert [m.id for m in messages] == ["dfws.E009"]
+    assert "redis_channel_layer()" in messages[0].hint
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(settings.REDIS_URL)}
+    assert ids() == []
 
 
 def test_missing_middleware_says_where_to_add_it(settings):

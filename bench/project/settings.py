@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dfws_celery.layers import redis_channel_layer
+from dfws_celery.layers import redis_channel_layer, redis_pubsub_channel_layer
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PREFIX = os.environ.get("BENCH_PREFIX", "dfwsbench")
@@ -48,7 +48,10 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
-CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, prefix=f"{PREFIX}:layer")}
+# BENCH_LAYER=pubsub measures channels_redis' RedisPubSubChannelLayer instead
+_LAYER = os.environ.get("BENCH_LAYER", "core")
+_layer = redis_pubsub_channel_layer if _LAYER == "pubsub" else redis_channel_layer
+CHANNEL_LAYERS = {"default": _layer(REDIS_URL, prefix=f"{PREFIX}:layer")}
 ASGI_APPLICATION = "dfws_web.asgi.application"
 
 WEBSOCKET_DEFAULT_QUEUE = "celery"

@@ -1,0 +1,85 @@
+"""dfws' sync Pub/Sub publisher against channels_redis' own RedisPubSubChannelLayer.
+
+Two real Redis servers make two shards: a frame published on the wrong
+shard, or on a channel name the layer does not subscribe to, never arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+
+from dfws_celery.layers import redis_pubsub_channel_layer
+from dfws_celery.pubsub import SyncPubSub, sync_publisher
+from tests import services
+
+
+@pytest.fixture(scope="module")
+def second_redis(log_dir: Path) -> Iterator[str]:
+    port = services.free_port()
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    args += ["--appendonly", "no"]
+    process = services.Process(f"redis-{port}", args, services.test_env(), log_dir)
+    try:
+        services.wait_until(lambda: services.port_open("127.0.0.1", port), 10, "redis-server")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.stop()
+
+
+def numsub(url: str, channel: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        return int(dict(client.pubsub_numsub(channel)).get(channel.encode(), 0))
+    finally:
+        client.close()
+
+
+def test_sync_publish_reaches_layer_subscribers_on_every_shard(second_redis):
+    urls = ["redis://127.0.0.1:6379/0", second_redis]
+    config = {
+        "hosts": [redis_pubsub_channel_layer(url)["CONFIG"]["hosts"][0] for url in urls],
+        "prefix": f"dfws-shards-{uuid.uuid4().hex[:8]}",
+    }
+    layer = RedisPubSubChannelLayer(**config)
+    publisher = SyncPubSub(layer, config)
+    by_shard: dict[int, list[str]] = {0: [], 1: []}
+    for n in range(200):  # three groups on each server
+        group = f"group-{uuid.uuid4().hex[:6]}"
+        by_shard[publisher.shard(publisher.channel(group))].append(group)
+    groups = by_shard[0][:3] + by_shard[1][:3]
+    assert len(groups) == 6
+    message = {"type": "dfws.frame", "text": '{"signal": "demo.shards"}'}
+
+    async def scenario() -> list[dict[str, str]]:
+        channels = {}
+        for group in groups:
+            channels[group] = await layer.new_channel()
+            await layer.group_add(group, channels[group])
+        for group in groups:
+            channel = publisher.channel(group)
+            url = urls[publisher.shard(channel)]
+            while numsub(url, channel) == 0:
+                await asyncio.sleep(0.01)
+        await asyncio.to_thread(publisher.group_send, groups, message)
+        received = [await asyncio.wait_for(layer.receive(channels[group]), 5) for group in groups]
+        await layer.flush()
+        return received
+
+    assert asyncio.run(scenario()) == [message] * len(groups)
+
+
+def test_sync_publisher_follows_the_configured_layer(settings):
+    assert isinstance(sync_publisher(get_channel_layer()), SyncPubSub) == (
+        settings.LAYER == "pubsub"
+    )
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    layer = get_channel_layer()
+    assert isinstance(layer, InMemoryChannelLayer) and sync_publisher(layer) is None
