@@ -90,7 +90,7 @@ class Listener:
 
         self.layer = layer
         # Redis Pub/Sub keeps nothing for a subscriber: no channel to fill or empty
-        self.pubsub = os.environ.get("BENCH_LAYER") == "pubsub"
+        self.pubsub = os.environ.get("BENCH_LAYER", "pubsub") != "list"
         if self.pubsub:
             return
         self.channel = async_to_sync(layer.new_channel)()

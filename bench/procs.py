@@ -30,6 +30,8 @@ OLD_PACKAGES = ["df-websockets==1.2.6", "daphne", "celery"]
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "14"))
+# dfws's channel layer: "pubsub" (recommended) or "list" (RedisChannelLayer)
+LAYER = os.environ.get("BENCH_LAYER", "pubsub")
 REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 PREFIX = "dfwsbench"
 OLD_PREFIX = "dfwsbench-old"
@@ -93,6 +95,7 @@ def env_for(side: str, **extra: str) -> dict[str, str]:
         BENCH_PREFIX=PREFIX,
         BENCH_OLD_PREFIX=OLD_PREFIX,
         BENCH_WORK_DIR=str(WORK),
+        BENCH_LAYER=LAYER,
         PYTHONUNBUFFERED="1",
     )
     if side == "old":

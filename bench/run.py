@@ -4,8 +4,10 @@ Every scenario runs dfws and its baselines alternately, several times, and
 reports medians with their spread; ratios are taken per repetition (dfws
 against the baseline measured right next to it) and their median reported.
 ``BENCH_QUICK=1`` makes a smoke run of a few minutes (written to
-``bench/.work/RESULTS-quick.md``); a full run rewrites the generated part of
-``bench/RESULTS.md`` and keeps the hand-written findings around it.
+``bench/.work/RESULTS-quick-pubsub.md``); a full run rewrites the generated
+part of ``bench/RESULTS.md`` and keeps the hand-written findings around it.
+``BENCH_LAYER=list`` runs dfws on the list-based ``RedisChannelLayer``
+instead of Redis Pub/Sub (written to ``bench/.work/RESULTS-*-list.md``).
 """
 
 from __future__ import annotations
@@ -604,7 +606,8 @@ def markdown(rows: list[Row], info: dict[str, Any]) -> str:
         f"{info['os']}; load average {info['load_before']} before, {info['load_after']} after "
         "(other engineers' test suites share this machine and this Redis).",
         f"- Python {info['python']}; Redis {info['redis']} at 127.0.0.1:6379 DB "
-        f"{procs.REDIS_DB}; dfws at {info['revision']}.",
+        f"{procs.REDIS_DB}; dfws at {info['revision']}, channel layer "
+        f"{LAYERS[procs.LAYER]} (`BENCH_LAYER={procs.LAYER}`).",
         "- Versions (dfws venv): "
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if k != "df-websockets venv")
         + ".",
@@ -626,10 +629,18 @@ def markdown(rows: list[Row], info: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+LAYERS = {
+    "pubsub": "`RedisPubSubChannelLayer` (`redis_pubsub_channel_layer()`, recommended)",
+    "list": "`RedisChannelLayer` (`redis_channel_layer()`)",
+}
+
+
 def publish(text: str) -> Path:
-    if QUICK:
-        path = procs.WORK / "RESULTS-quick.md"
-        path.write_text(f"# dfws bench — smoke run\n\n{BEGIN}\n{text}{END}\n")
+    """Full runs on the recommended layer go to RESULTS.md, the others to bench/.work."""
+    if QUICK or procs.LAYER != "pubsub":
+        name = f"RESULTS-{'quick' if QUICK else 'full'}-{procs.LAYER}.md"
+        path = procs.WORK / name
+        path.write_text(f"# dfws bench — {name[8:-3]}\n\n{BEGIN}\n{text}{END}\n")
         return path
     path = procs.BENCH / "RESULTS.md"
     current = path.read_text() if path.exists() else f"# dfws bench results\n\n{BEGIN}\n{END}\n"

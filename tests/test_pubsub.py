@@ -51,7 +51,7 @@ def test_sync_publish_reaches_layer_subscribers_on_every_shard(second_redis):
     layer = RedisPubSubChannelLayer(**config)
     publisher = SyncPubSub(layer, config)
     by_shard: dict[int, list[str]] = {0: [], 1: []}
-    for n in range(200):  # three groups on each server
+    for _ in range(200):  # three groups on each server
         group = f"group-{uuid.uuid4().hex[:6]}"
         by_shard[publisher.shard(publisher.channel(group))].append(group)
     groups = by_shard[0][:3] + by_shard[1][:3]

@@ -130,3 +130,24 @@ def test_same_handler_runs_through_rabbitmq(log_dir, sink):
         assert "amqp://guest:**@127.0.0.1:5672//" in rabbit.output()
     finally:
         rabbit.stop()
+
+
+def test_task_messages_name_the_caller_and_the_arguments_not_the_window_dict():
+    """What Flower and worker logs show as a handler task's arguments."""
+    from celery.signals import before_task_publish
+
+    seen = []
+
+    def capture(headers=None, **_):
+        seen.append(headers)
+
+    before_task_publish.connect(capture, weak=False)
+    try:
+        info = WindowInfo.from_dict({"window_key": "wk-repr", "session_hash": "sh"})
+        trigger(info, "tests.server_only", to=SERVER, value="x" * 2000)
+    finally:
+        before_task_publish.disconnect(capture)
+    argsrepr = seen[0]["argsrepr"]
+    assert argsrepr.startswith('(<window window_key=wk-repr>, {"value":"xxx')
+    assert len(argsrepr) == 1024 and argsrepr.endswith("...")
+    assert seen[0]["kwargsrepr"] == "{}"
