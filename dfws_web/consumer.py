@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +19,6 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
-from django.core.cache import caches
 
 from dfws_celery.conf import dfws_settings
 from dfws_celery.publisher import warm_loop
@@ -29,7 +27,8 @@ from dfws_celery.window_info_middlewares import hash_session_key
 from dfws_web.dispatch import forward
 from dfws_web.frames import HEARTBEAT, FrameError, ack_frame, parse_client_frame
 from dfws_web.rate_limit import TokenBucket
-from dfws_web.window_keys import COOKIE_KEY, cache_key, unsign
+from dfws_web.window_keys import COOKIE_KEY, unsign
+from dfws_web.window_store import aload_window
 
 logger = logging.getLogger("dfws.websocket")
 
@@ -41,23 +40,6 @@ def query_key(scope: Mapping[str, Any]) -> str | None:
     """The signed window key in the URL (``?dfwskey=``), which wins over the shared cookie."""
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(COOKIE_KEY)
     return values[0] if values else None
-
-
-_threads = threading.local()
-
-
-def load_window(key: str) -> Any:
-    """The cache entry ``set_websocket_topics`` wrote for window ``key`` (or ``None``).
-
-    Runs in a worker thread.  ``caches[alias]`` would give every consumer (each one
-    its own context) a new cache client — for Redis a new connection kept open as
-    long as the socket lives; one client per worker thread is reused instead.
-    """
-    alias = dfws_settings.cache_backend
-    clients: dict[str, Any] = _threads.__dict__.setdefault("caches", {})
-    if alias not in clients:
-        clients[alias] = caches.create_connection(alias)
-    return clients[alias].get(cache_key(dfws_settings.cache_prefix, key))
 
 
 def same_session(scope: Mapping[str, Any], window_info: Mapping[str, Any]) -> bool:
@@ -87,9 +69,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
             logger.warning("websocket refused: missing or forged dfwskey cookie %r", cookie)
             await self.close(code=CLOSE_FORGED_KEY)
             return
-        # Django's cache has no real async API: its aget() runs in the one thread shared by
-        # every sync_to_async(thread_sensitive=True) call of the process, serializing connects
-        entry = await sync_to_async(load_window, thread_sensitive=False)(key)
+        # not Django's aget(): it runs in the one thread shared by every
+        # sync_to_async(thread_sensitive=True) call of the process, serializing connects
+        entry = await aload_window(key)
         if entry is None:
             logger.warning("websocket refused: window %s is unknown or expired", key)
             await self.close(code=CLOSE_UNKNOWN_WINDOW)

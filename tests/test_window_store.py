@@ -1,0 +1,52 @@
+"""The consumer's read of the window entry, through each kind of cache backend."""
+
+from __future__ import annotations
+
+import asyncio
+
+from django.core.cache import caches
+
+from dfws_celery.conf import dfws_settings
+from dfws_web.window_keys import cache_key
+from dfws_web.window_store import AsyncWindowReader, aload_window, load_window
+
+ENTRY = {"topics": ["-window.wk-store", "-broadcast"], "window_info": {"window_key": "wk-store"}}
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def store(key: str, entry: object) -> None:
+    caches[dfws_settings.cache_backend].set(cache_key(dfws_settings.cache_prefix, key), entry, 60)
+
+
+def read_both(key: str) -> tuple[object, object]:
+    return load_window(key), asyncio.run(aload_window(key))
+
+
+def test_redis_cache_entries_read_on_the_loop_and_in_threads():
+    assert AsyncWindowReader.usable(caches["default"])
+    store("wk-store", ENTRY)
+    assert read_both("wk-store") == (ENTRY, ENTRY)
+    assert read_both("wk-unknown") == (None, None)
+
+
+def test_integers_stored_unpickled_by_django_are_read_too():
+    store("wk-int", 7)
+    assert read_both("wk-int") == (7, 7)
+
+
+def test_other_backends_are_read_through_their_own_api(settings):
+    settings.CACHES = LOCMEM
+    assert not AsyncWindowReader.usable(caches["default"])
+    store("wk-local", ENTRY)
+    # a local-memory cache is per process: the thread reading must see this one
+    assert read_both("wk-local") == (ENTRY, ENTRY)
+
+
+def test_redis_cache_with_a_custom_pool_class_is_read_in_a_thread(settings):
+    default = settings.CACHES["default"]
+    settings.CACHES = {
+        "default": {**default, "OPTIONS": {"pool_class": "redis.BlockingConnectionPool"}}
+    }
+    assert not AsyncWindowReader.usable(caches["default"])
+    store("wk-pool", ENTRY)
+    assert read_both("wk-pool") == (ENTRY, ENTRY)
