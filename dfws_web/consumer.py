@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
@@ -131,11 +130,29 @@ class SignalConsumer(AsyncWebsocketConsumer):
                     f"more than {self.bucket.rate:g} calls per second (WEBSOCKET_RATE_LIMIT)",
                     frame.get("call_id"),
                 )
-            handlers = await sync_to_async(forward, thread_sensitive=False)(
-                frame["signal"], frame["opts"], frame.get("call_id"), self.window_info
+            # apply_async is blocking I/O: in the loop's thread pool (asgiref's sync_to_async
+            # would add a context copy per call for nothing, as forward() reads no contextvar)
+            handlers = await asyncio.get_running_loop().run_in_executor(
+                None,
+                forward,
+                frame["signal"],
+                frame["opts"],
+                frame.get("call_id"),
+                self.window_info,
             )
         except FrameError as exc:
             await self.refuse(exc, text_data)
+            return
+        except Exception as exc:  # the broker is down, a router raised...: keep the socket
+            logger.exception(
+                "window %s: could not queue dfws signal %r", self.window_key, frame["signal"]
+            )
+            error = FrameError(
+                "unavailable",
+                f"the call could not be queued ({type(exc).__name__})",
+                frame.get("call_id"),
+            )
+            await self.send(text_data=error.frame())
             return
         call_id = frame.get("call_id")
         if call_id is not None:

@@ -78,6 +78,36 @@ def test_calls_past_the_rate_limit_are_refused_and_not_enqueued(memory_layer, se
     assert len(queue.python_signals["celery"]) == 10
 
 
+def test_a_broker_failure_is_answered_and_the_socket_stays_open(memory_layer, monkeypatch, caplog):
+    from kombu.exceptions import OperationalError
+
+    from dfws_web import consumer
+
+    def broker_down(*args):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(consumer, "forward", broker_down)
+
+    async def scenario():
+        ws = communicator()
+        await ws.connect()
+        await ws.send_to(text_data=json.dumps({"signal": "tests.ping", "call_id": "c1"}))
+        answer = json.loads(await ws.receive_from())
+        await ws.send_to(text_data="--heartbeat--")
+        still_open = await ws.receive_from()
+        await ws.disconnect()
+        return answer, still_open
+
+    answer, still_open = async_to_sync(scenario)()
+    assert answer["call_id"] == "c1"
+    assert answer["error"] == {
+        "type": "unavailable",
+        "message": "the call could not be queued (OperationalError)",
+    }
+    assert still_open == "--heartbeat--"
+    assert "could not queue dfws signal 'tests.ping'" in caplog.text
+
+
 def test_unknown_window_is_refused(memory_layer):
     async def scenario():
         ws = WebsocketCommunicator(
