@@ -355,14 +355,21 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
                 procs.cpu_seconds(stack.daphne.pid),
                 procs.cpu_seconds(stack.worker.pid),
             )
+            cpu_client, cpu_redis = time.process_time(), redis_cpu_seconds()
             latencies, seconds = await load.concurrent_calls(
                 others, frames[variant], PLAN.s4_calls, CALL_TIMEOUT
             )
             done = [x * 1000 for x in latencies if x is not None]
             cpu_web = procs.cpu_seconds(stack.daphne.pid) - cpu_web
             cpu_worker = procs.cpu_seconds(stack.worker.pid) - cpu_worker
-            results.add("S4", "cpu_daphne", variant, cpu_web * 1000 / max(1, len(done)))
-            results.add("S4", "cpu_worker", variant, cpu_worker * 1000 / max(1, len(done)))
+            # the same two cores also run the load's websocket clients and Redis
+            cpu_client = time.process_time() - cpu_client
+            cpu_redis = redis_cpu_seconds() - cpu_redis
+            per_call = 1000 / max(1, len(done))
+            results.add("S4", "cpu_daphne", variant, cpu_web * per_call)
+            results.add("S4", "cpu_worker", variant, cpu_worker * per_call)
+            results.add("S4", "cpu_client", variant, cpu_client * per_call)
+            results.add("S4", "cpu_redis", variant, cpu_redis * per_call)
             lost = len(latencies) - len(done) + len(sequential) - len(ok)
             results.add("S4", "rate", variant, len(done) / seconds)
             results.add("S4", "conc_p50", variant, percentile(done, 50))
@@ -396,6 +403,18 @@ def versions() -> dict[str, str]:
     theirs = json.loads(old.stdout) if old.returncode == 0 else {}
     mine["df-websockets venv"] = ", ".join(f"{k} {v}" for k, v in theirs.items())
     return mine
+
+
+def redis_cpu_seconds() -> float:
+    """CPU used by the whole Redis server so far (other users of this Redis included)."""
+    import redis
+
+    client = redis.Redis(host=procs.REDIS_HOST, port=procs.REDIS_PORT)
+    try:
+        info = client.info("cpu")
+        return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    finally:
+        client.close()
 
 
 def redis_version() -> str:
@@ -565,6 +584,15 @@ def table(r: Results) -> list[Row]:
         f"{spread(g('S4', 'cpu_worker', 'old'), '.2f')}", "",
         fmt_ratio(r.ratio("S4", "cpu_daphne", "dfws", "old")) + " (daphne); "
         + fmt_ratio(r.ratio("S4", "cpu_worker", "dfws", "old")) + " (worker)", "", "",
+    ))  # fmt: skip
+    rows.append((
+        "S4 … CPU of the load's clients + Redis (whole server) per round trip, ms",
+        f"{spread(g('S4', 'cpu_client', 'dfws'), '.2f')} + "
+        f"{spread(g('S4', 'cpu_redis', 'dfws'), '.2f')}", "",
+        f"{spread(g('S4', 'cpu_client', 'old'), '.2f')} + "
+        f"{spread(g('S4', 'cpu_redis', 'old'), '.2f')}", "",
+        fmt_ratio(r.ratio("S4", "cpu_client", "dfws", "old")) + " (clients); "
+        + fmt_ratio(r.ratio("S4", "cpu_redis", "dfws", "old")) + " (Redis)", "", "",
     ))  # fmt: skip
     lost4 = g("S4", "lost", "dfws")
     rows.append((
