@@ -576,23 +576,13 @@ def table(r: Results) -> list[Row]:
         "", f"{median(g('S4', 'conc_p50', 'old')):.0f}/{median(g('S4', 'conc_p99', 'old')):.0f}",
         "", fmt_ratio(r.ratio("S4", "conc_p50", "dfws", "old")) + " (p50)", "", "",
     ))  # fmt: skip
-    rows.append((
-        "S4 CPU per round trip, ms (daphne + worker)",
-        f"{spread(g('S4', 'cpu_daphne', 'dfws'), '.2f')} + "
-        f"{spread(g('S4', 'cpu_worker', 'dfws'), '.2f')}", "",
-        f"{spread(g('S4', 'cpu_daphne', 'old'), '.2f')} + "
-        f"{spread(g('S4', 'cpu_worker', 'old'), '.2f')}", "",
-        fmt_ratio(r.ratio("S4", "cpu_daphne", "dfws", "old")) + " (daphne); "
-        + fmt_ratio(r.ratio("S4", "cpu_worker", "dfws", "old")) + " (worker)", "", "",
+    rows.append(cpu_pair_row(
+        r, "S4 CPU per round trip, ms (daphne + worker)", ("cpu_daphne", "daphne"),
+        ("cpu_worker", "worker"),
     ))  # fmt: skip
-    rows.append((
-        "S4 … CPU of the load's clients + Redis (whole server) per round trip, ms",
-        f"{spread(g('S4', 'cpu_client', 'dfws'), '.2f')} + "
-        f"{spread(g('S4', 'cpu_redis', 'dfws'), '.2f')}", "",
-        f"{spread(g('S4', 'cpu_client', 'old'), '.2f')} + "
-        f"{spread(g('S4', 'cpu_redis', 'old'), '.2f')}", "",
-        fmt_ratio(r.ratio("S4", "cpu_client", "dfws", "old")) + " (clients); "
-        + fmt_ratio(r.ratio("S4", "cpu_redis", "dfws", "old")) + " (Redis)", "", "",
+    rows.append(cpu_pair_row(
+        r, "S4 … CPU of the load's clients + Redis (whole server) per round trip, ms",
+        ("cpu_client", "clients"), ("cpu_redis", "Redis"),
     ))  # fmt: skip
     lost4 = g("S4", "lost", "dfws")
     rows.append((
@@ -619,6 +609,20 @@ def table(r: Results) -> list[Row]:
         fmt_ratio(r.ratio("S5", "connect_seconds", "dfws", "old")), "", "",
     ))  # fmt: skip
     return rows
+
+
+def cpu_pair_row(r: Results, title: str, first: tuple[str, str], second: tuple[str, str]) -> Row:
+    """Two S4 CPU measures side by side: ``a + b`` for dfws and 1.2.6, and both ratios."""
+
+    def cell(variant: str) -> str:
+        a, b = (spread(r.get("S4", metric, variant), ".2f") for metric, _ in (first, second))
+        return f"{a} + {b}"
+
+    ratios = "; ".join(
+        f"{fmt_ratio(r.ratio('S4', metric, 'dfws', 'old'))} ({label})"
+        for metric, label in (first, second)
+    )
+    return (title, cell("dfws"), "", cell("old"), "", ratios, "", "")
 
 
 HEADER = ("measure", "dfws", "raw Celery / Channels baseline", "df-websockets 1.2.6",
