@@ -7,6 +7,7 @@ shard, or on a channel name the layer does not subscribe to, never arrives.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,3 +84,36 @@ def test_sync_publisher_follows_the_configured_layer(settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     layer = get_channel_layer()
     assert isinstance(layer, InMemoryChannelLayer) and sync_publisher(layer) is None
+
+
+def test_a_publishing_connection_closed_by_redis_is_reopened(settings):
+    if settings.LAYER != "pubsub":
+        pytest.skip("the sync Pub/Sub publisher is only used with the Pub/Sub layer")
+    from dfws_celery import trigger
+    from dfws_celery.topics import group_name
+
+    layer = get_channel_layer()
+    publisher = sync_publisher(layer)
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    listener = admin.pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(publisher.channel(group_name("revive")))
+
+    def publish_and_read(n: int) -> object:
+        trigger(None, "demo.revive", to="revive", n=n)  # on this thread's connection
+        for _ in range(10):
+            message = listener.get_message(timeout=0.5)
+            if message is not None:
+                break
+        else:
+            raise AssertionError(f"publish {n} never arrived")
+        return json.loads(layer.deserialize(message["data"])["text"])["opts"]
+
+    try:
+        listener.get_message(timeout=1)  # the subscription is confirmed
+        assert publish_and_read(1) == {"n": 1}
+        host, port = publisher.connection(0)._sock.getsockname()
+        assert admin.client_kill(f"{host}:{port}")
+        assert publish_and_read(2) == {"n": 2}
+    finally:
+        listener.close()
+        admin.close()
