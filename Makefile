@@ -18,7 +18,8 @@ $(STAMP): setup.cfg pyproject.toml
 venv: $(STAMP)
 
 # side-by-side ratios against raw Celery, raw Channels and df-websockets 1.2.6, written to
-# bench/RESULTS.md (~15 min); BENCH_QUICK=1 for a smoke run of ~3 min. Redis 127.0.0.1:6379, DB 14
+# bench/RESULTS.md (~10 min); BENCH_QUICK=1 for a smoke run of ~2 min, BENCH_LAYER=list for the
+# list-based channel layer. Redis 127.0.0.1:6379, DB 14
 bench: $(STAMP)
 	$(PY) -m bench.run
 
