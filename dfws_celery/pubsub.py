@@ -58,21 +58,23 @@ def _sync_pool(host: Mapping[str, Any]) -> redis.ConnectionPool:
     return redis.ConnectionPool(**options)
 
 
-class _ThreadConnections(dict[int, AbstractConnection]):
-    """A thread's connections, closed when the thread ends and drops them."""
+class _Idle:
+    """The idle connections to one Redis server, in the process that opened them."""
 
-    def __del__(self) -> None:
-        for connection in self.values():
-            connection.disconnect()  # in a forked child, closes only the child's copy
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.connections: list[AbstractConnection] = []  # append/pop are atomic
 
 
 class SyncPubSub:
     """``group_send`` of a ``RedisPubSubChannelLayer``, from sync code, in one round trip.
 
-    Each thread publishes on its own connection per Redis server, opened on
-    first use (and again in a forked child), instead of going through a
-    redis-py client: its per-command machinery (pool checkout, retry and
+    Publishing borrows a bare connection from a list of idle ones (per Redis
+    server, reopened in a forked child) instead of going through a redis-py
+    client: its per-command machinery (pool checkout, retry and
     observability wrappers) costs twice the CPU of the ``PUBLISH`` itself.
+    The connections are shared by all threads, so that views run in a new
+    thread per request (Django under ASGI) do not each open one.
     """
 
     def __init__(self, layer: Any, config: Mapping[str, Any]) -> None:
@@ -82,8 +84,8 @@ class SyncPubSub:
         self.prefix: str = config.get("prefix", "asgi")
         self.hosts: list[dict[str, Any]] = decode_hosts(config.get("hosts"))
         self._pools: dict[int, redis.ConnectionPool] = {}
+        self._idle: dict[int, _Idle] = {}
         self._lock = threading.Lock()
-        self._local = threading.local()
 
     def channel(self, group: str) -> str:
         """The Pub/Sub channel the layer subscribes to for ``group``."""
@@ -104,18 +106,21 @@ class SyncPubSub:
                     pool = self._pools[shard] = _sync_pool(self.hosts[shard])
         return pool
 
-    def connection(self, shard: int) -> AbstractConnection:
-        """This thread's connection to ``shard``."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():  # a forked child shares no socket
-            local.pid, local.connections = os.getpid(), _ThreadConnections()
-        connections: _ThreadConnections = local.connections
-        connection = connections.get(shard)
-        if connection is None:
+    def _idle_of(self, shard: int) -> _Idle:
+        idle = self._idle.get(shard)
+        if idle is None or idle.pid != os.getpid():  # a forked child shares no socket
+            idle = self._idle[shard] = _Idle()
+        return idle
+
+    def checkout(self, shard: int) -> AbstractConnection:
+        try:
+            return self._idle_of(shard).connections.pop()
+        except IndexError:
             pool = self._pool(shard)
-            connection = pool.connection_class(**pool.connection_kwargs)
-            connections[shard] = connection
-        return connection
+            return pool.connection_class(**pool.connection_kwargs)
+
+    def checkin(self, shard: int, connection: AbstractConnection) -> None:
+        self._idle_of(shard).connections.append(connection)
 
     def group_send(self, groups: Iterable[str], message: dict[str, Any]) -> None:
         data = self.layer.serialize(message)
@@ -127,7 +132,7 @@ class SyncPubSub:
             self._publish(shard, [("PUBLISH", channel, data) for channel in channels])
 
     def _publish(self, shard: int, commands: list[tuple[str, str, bytes]]) -> None:
-        connection = self.connection(shard)
+        connection = self.checkout(shard)
         packed = connection.pack_commands(commands)
         try:
             self._round_trip(connection, packed, len(commands))
@@ -135,13 +140,31 @@ class SyncPubSub:
             # a socket Redis or the network closed since the last publish: reconnect once (a
             # frame sent twice is harmless, the browser drops repeated signal ids)
             connection.disconnect()
-            self._round_trip(connection, packed, len(commands))
+            try:
+                self._round_trip(connection, packed, len(commands))
+            except BaseException:
+                connection.disconnect()
+                raise
+        except BaseException:  # an error reply, an interrupted read: the socket is not reusable
+            connection.disconnect()
+            raise
+        self.checkin(shard, connection)
 
     @staticmethod
     def _round_trip(connection: AbstractConnection, packed: Any, replies: int) -> None:
         connection.send_packed_command(packed)  # connects when needed
         for _ in range(replies):
             connection.read_response()
+
+    def close(self) -> None:
+        """Close the idle connections this process opened."""
+        for idle in list(self._idle.values()):
+            if idle.pid == os.getpid():
+                while idle.connections:
+                    idle.connections.pop().disconnect()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 _publishers: weakref.WeakKeyDictionary[Any, SyncPubSub] = weakref.WeakKeyDictionary()

@@ -35,6 +35,23 @@ def test_sync_triggers_reuse_their_redis_connections():
     assert before and layer_connections() == before  # the same connections, none new
 
 
+def test_triggers_from_short_lived_threads_reuse_the_connections():
+    """Django under ASGI runs each request's sync view in a thread of its own."""
+    trigger(None, "demo.threads", to=BROADCAST)  # warm up
+    before = layer_connections()
+    seen: set[int] = set()  # what is open while each thread is alive
+
+    def request(n: int) -> None:
+        trigger(None, "demo.threads", to=BROADCAST, n=n)
+        seen.update(layer_connections())
+
+    for n in range(20):
+        thread = threading.Thread(target=request, args=(n,))
+        thread.start()
+        thread.join()
+    assert before and seen == before
+
+
 def test_triggers_from_many_threads_share_the_warm_loop():
     errors = []
 

@@ -112,7 +112,9 @@ def test_a_publishing_connection_closed_by_redis_is_reopened(settings):
     try:
         listener.get_message(timeout=1)  # the subscription is confirmed
         assert publish_and_read(1) == {"n": 1}
-        host, port = publisher.connection(0)._sock.getsockname()
+        connection = publisher.checkout(0)  # the one the next publish takes
+        host, port = connection._sock.getsockname()
+        publisher.checkin(0, connection)
         assert admin.client_kill(f"{host}:{port}")
         assert publish_and_read(2) == {"n": 2}
     finally:
