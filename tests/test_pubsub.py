@@ -120,3 +120,54 @@ def test_a_publishing_connection_closed_by_redis_is_reopened(settings):
     finally:
         listener.close()
         admin.close()
+
+
+def start_redis(port: int, log_dir: Path, name: str) -> services.Process:
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    args += ["--appendonly", "no"]
+    process = services.Process(name, args, services.test_env(), log_dir)
+    services.wait_until(lambda: services.port_open("127.0.0.1", port), 10, "redis-server")
+    return process
+
+
+def test_windows_hear_again_after_redis_restarts(log_dir):
+    """daphne's subscriptions come back, and the sync publisher reconnects by itself."""
+    port = services.free_port()
+    server = start_redis(port, log_dir, f"redis-restart-{port}")
+    config = {
+        "hosts": redis_pubsub_channel_layer(f"redis://127.0.0.1:{port}/0")["CONFIG"]["hosts"],
+        "prefix": "dfws-restart",
+    }
+    layer = RedisPubSubChannelLayer(**config)  # what a daphne process holds
+    publisher = SyncPubSub(layer, config)  # what a worker holds
+
+    async def scenario() -> list[int]:
+        nonlocal server
+        channel = await layer.new_channel()
+        await layer.group_add("window", channel)
+        while numsub(f"redis://127.0.0.1:{port}/0", publisher.channel("window")) == 0:
+            await asyncio.sleep(0.01)
+        heard = []
+        await asyncio.to_thread(publisher.group_send, ["window"], {"type": "t", "n": 1})
+        heard.append((await asyncio.wait_for(layer.receive(channel), 5))["n"])
+        server.stop()
+        server = start_redis(port, log_dir, f"redis-restart-{port}-again")
+        deadline = asyncio.get_running_loop().time() + 30  # it resubscribes in a few seconds
+        for n in range(2, 1000):
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.to_thread(publisher.group_send, ["window"], {"type": "t", "n": n})
+            try:
+                heard.append((await asyncio.wait_for(layer.receive(channel), 0.5))["n"])
+                break
+            except TimeoutError:
+                continue
+        await layer.flush()
+        return heard
+
+    try:
+        heard = asyncio.run(scenario())
+    finally:
+        server.stop()
+        publisher.close()
+    assert heard[0] == 1 and len(heard) == 2
