@@ -4,12 +4,13 @@
 ``RedisPubSubChannelLayer``: a ``group_send`` is one ``PUBLISH`` that each
 daphne process with a member receives once, pushed to it.  The bench
 measured it against the list-based ``RedisChannelLayer`` of
-``redis_channel_layer()``: a delivery costs daphne about a third of the CPU,
-a browser call's round trip half the latency.  What it gives up: delivery is
-at most once with nothing stored — frames published while a daphne process
-is reconnecting to Redis are lost (the list layer keeps them for its
-``expiry``) — and a named channel has no queue, so ``WEBSOCKET_WORKERS =
-"channels"`` needs the list layer (check ``dfws.E009``).  Pub/Sub channels
+``redis_channel_layer()``: a delivery costs daphne 40 % less CPU, a browser
+call half the CPU (daphne + worker) and ~30 % less time.  What it gives up:
+delivery is at most once with nothing stored — frames published while a
+daphne process is reconnecting to Redis are lost (the list layer keeps them
+for its ``expiry``) — and a named channel has no queue, so
+``WEBSOCKET_WORKERS = "channels"`` needs the list layer (check
+``dfws.E009``).  Pub/Sub channels
 ignore the Redis database number: projects sharing a Redis need their own
 ``prefix``.
 
