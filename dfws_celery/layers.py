@@ -36,6 +36,21 @@ from dfws_celery.pubsub import PUBSUB_BACKEND
 BACKEND = "channels_redis.core.RedisChannelLayer"
 
 
+def _host(
+    url: str, connect_timeout: float, client_name: str | None, **options: Any
+) -> dict[str, Any]:
+    """One ``hosts`` entry: reads block without a timeout, connecting still times out."""
+    host: dict[str, Any] = {
+        "address": url,
+        "socket_timeout": None,
+        "socket_connect_timeout": connect_timeout,
+        **options,
+    }
+    if client_name:
+        host["client_name"] = client_name
+    return host
+
+
 def redis_channel_layer(
     url: str,
     *,
@@ -51,14 +66,7 @@ def redis_channel_layer(
 
     ``client_name`` names the connections in Redis' ``CLIENT LIST``.
     """
-    host: dict[str, Any] = {
-        "address": url,
-        "socket_timeout": None,
-        "socket_connect_timeout": connect_timeout,
-        "max_connections": max_connections,
-    }
-    if client_name:
-        host["client_name"] = client_name
+    host = _host(url, connect_timeout, client_name, max_connections=max_connections)
     return {
         "BACKEND": BACKEND,
         "CONFIG": {
@@ -84,13 +92,7 @@ def redis_pubsub_channel_layer(
     ``prefix`` names every Pub/Sub channel: it is what keeps two projects on
     one Redis apart (the database number in ``url`` does not).
     """
-    host: dict[str, Any] = {
-        "address": url,
-        "socket_timeout": None,
-        "socket_connect_timeout": connect_timeout,
-    }
-    if client_name:
-        host["client_name"] = client_name
+    host = _host(url, connect_timeout, client_name)
     return {
         "BACKEND": PUBSUB_BACKEND,
         "CONFIG": {"hosts": [host], "prefix": prefix, **config},

@@ -1,21 +1,20 @@
 """Reading, at websocket connect, the window entry ``set_websocket_topics`` cached.
 
-Two costs of Django's cache API matter here, once per socket:
+Three costs of Django's cache API matter here, once per socket:
 
 * ``caches[alias]`` is per asyncio task, so each consumer would build its
   own backend — for Redis a client, a pool and a TCP connection kept open
-  as long as the socket lives.  One backend per worker thread is kept
-  instead.
+  as long as the socket lives.
 * Django's ``RedisCache`` builds a new redis-py client object for every
   operation, which is half the CPU of a ``get`` (redis-py 8 fills a
-  dictionary of 170 response callbacks in each client's constructor).  For
-  that backend the thread keeps one client on the backend's own pool and
-  decodes with the backend's own serializer; any other backend is read
-  through its public ``get``.
+  dictionary of 170 response callbacks in each client's constructor).
+* ``aget()`` hops to the process's single sync thread; any hop to a worker
+  thread costs more CPU than the read itself.
 
-On the event loop, :func:`aload_window` reads a plain ``RedisCache`` with
-one ``redis.asyncio`` client per loop (no hop to a worker thread, which
-cost more CPU than the read itself); other backends go to a worker thread.
+So :func:`aload_window` reads a plain ``RedisCache`` on the event loop with
+one ``redis.asyncio`` client per loop, decoding with the backend's own
+serializer; other backends are read by :func:`load_window` in a worker
+thread, with one backend per thread.
 """
 
 from __future__ import annotations
@@ -46,38 +45,20 @@ def _forget_readers(*, setting: str, **kwargs: Any) -> None:
         _generation += 1
 
 
-class WindowReader:
-    """One thread's reader of a cache alias."""
-
-    def __init__(self, backend: BaseCache) -> None:
-        self.backend = backend
-        self.client: Any = None
-        self.serializer: Any = None
-        from django.core.cache.backends.redis import RedisCache
-
-        if type(backend) is RedisCache:  # a subclass may read differently
-            redis_client: Any = backend._cache  # its RedisCacheClient (one per backend)
-            self.client = redis_client.get_client(write=False)
-            self.serializer = redis_client._serializer
-
-    def get(self, window_key: str) -> Any:
-        key = cache_key(dfws_settings.cache_prefix, window_key)
-        if self.client is None:
-            return self.backend.get(key)
-        value = self.client.get(self.backend.make_and_validate_key(key))
-        return None if value is None else self.serializer.loads(value)
-
-
 def load_window(window_key: str) -> Any:
-    """The cache entry of ``window_key`` (or ``None``); runs in a worker thread."""
+    """The cache entry of ``window_key`` (or ``None``), read in a worker thread.
+
+    For the backends :class:`AsyncWindowReader` cannot read: one backend per
+    thread (not ``caches[alias]``, which is per consumer task), public API.
+    """
     alias = dfws_settings.cache_backend
     if getattr(_threads, "generation", None) != _generation:
-        _threads.readers, _threads.generation = {}, _generation
-    readers: dict[str, WindowReader] = _threads.readers
-    reader = readers.get(alias)
-    if reader is None:
-        reader = readers[alias] = WindowReader(caches.create_connection(alias))
-    return reader.get(window_key)
+        _threads.backends, _threads.generation = {}, _generation
+    backends: dict[str, BaseCache] = _threads.backends
+    backend = backends.get(alias)
+    if backend is None:
+        backend = backends[alias] = caches.create_connection(alias)
+    return backend.get(cache_key(dfws_settings.cache_prefix, window_key))
 
 
 # options of Django's RedisCache that are sync-only classes: with them, read in a thread
