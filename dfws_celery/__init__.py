@@ -9,9 +9,9 @@ from dfws_celery.permissions import (
     is_superuser,
     server_side,
 )
-from dfws_celery.queues import DynamicQueue
 from dfws_celery.registry import signal
 from dfws_celery.relay import report_progress
+from dfws_celery.routing import DynamicQueue
 from dfws_celery.targets import BROADCAST, SERVER, SESSION, SYNC, USER, WINDOW
 from dfws_celery.trigger import atrigger, atrigger_signal, trigger, trigger_signal
 from dfws_celery.validators import RE, Choice, SerializedForm

@@ -17,6 +17,8 @@
 
   Target strings ``SERVER``, ``WINDOW``, ``USER``, ``SESSION``,
   ``BROADCAST`` are the special targets; any other string is a topic.
+
+``apps.ready()`` registers them (:func:`register`).
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ from typing import Any
 
 from celery import shared_task
 
+from dfws_celery.publisher import publish
+from dfws_celery.targets import BY_NAME
+from dfws_celery.trigger import trigger_signal
+from dfws_celery.window_info import WindowInfo
+from dfws_celery.wire import WindowInfoValues
+
 _registered = False
 
 
 def publish_frame(groups: list[str], frame: str) -> None:
-    from dfws_celery.publisher import publish
-
     publish(groups, frame)
 
 
@@ -38,12 +44,8 @@ def trigger_from_beat(
     path: str,
     to: list[str] | str | None = None,
     kwargs: dict[str, Any] | None = None,
-    window_info: dict[str, Any] | None = None,
+    window_info: WindowInfoValues | None = None,
 ) -> None:
-    from dfws_celery.targets import BY_NAME
-    from dfws_celery.trigger import trigger_signal
-    from dfws_celery.window_info import WindowInfo
-
     names = [to] if isinstance(to, str) else list(to or ["SERVER"])
     targets = [BY_NAME.get(name, name) for name in names]
     trigger_signal(WindowInfo.from_dict(window_info), path, to=targets, kwargs=kwargs)

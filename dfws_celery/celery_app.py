@@ -12,9 +12,11 @@ from __future__ import annotations
 import threading
 
 from celery import Celery
-from celery import _state as celery_state
+from celery.app import app_or_default
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from dfws_celery._compat import active_celery_apps
 from dfws_celery.conf import dfws_settings
 
 _lock = threading.Lock()
@@ -30,22 +32,23 @@ def get_celery_app() -> Celery:
     return _app
 
 
-def reset_celery_app() -> None:
-    global _app
-    _app = None
-
-
 def _resolve() -> Celery:
     path = dfws_settings.celery_app_path
     if path:
-        app = import_string(path)
+        try:
+            app = import_string(path)
+        except ImportError as exc:
+            raise ImproperlyConfigured(
+                f"WEBSOCKET_CELERY_APP = {path!r} cannot be imported: {exc}"
+            ) from exc
         if not isinstance(app, Celery):
-            raise TypeError(f"WEBSOCKET_CELERY_APP = {path!r} is not a Celery app: {app!r}")
+            raise ImproperlyConfigured(
+                f"WEBSOCKET_CELERY_APP = {path!r} is not a Celery app: {app!r}; point it at "
+                "the app your proj/celery.py creates, e.g. 'proj.celery.app'"
+            )
         return app
-    fallback = getattr(celery_state, "default_app", None)
-    active: list[Celery] = list(getattr(celery_state, "_get_active_apps")())  # noqa: B009
-    apps = [a for a in active if a is not fallback and a.main != "default"]
+    apps = active_celery_apps()
     if len(apps) == 1:
         return apps[0]
-    current: Celery = celery_state.get_current_app()
+    current: Celery = app_or_default()
     return current

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
+from dfws_celery.celery_app import get_celery_app
 from dfws_celery.conf import WORKER_MODES, dfws_settings
 from dfws_celery.pubsub import is_pubsub
 
@@ -72,8 +73,6 @@ def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
 
 def _in_process() -> bool:
     """Celery's in-memory broker or eager mode: the workers share the web process."""
-    from dfws_celery.celery_app import get_celery_app
-
     conf = get_celery_app().conf
     return bool(conf.task_always_eager) or str(conf.broker_url or "").startswith("memory://")
 
@@ -85,10 +84,10 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         return [
             Error(
                 "No channel layer is configured: dfws cannot reach browsers.",
-                hint="Set CHANNEL_LAYERS = {'default': {'BACKEND': "
-                "'channels_redis.core.RedisChannelLayer', 'CONFIG': {'hosts': "
-                "['redis://127.0.0.1:6379/1']}}} (or channels.layers.InMemoryChannelLayer "
-                "for a single process).",
+                hint="Set CHANNEL_LAYERS = {'default': "
+                "dfws_celery.layers.redis_pubsub_channel_layer('redis://127.0.0.1:6379/1')} "
+                "(or {'BACKEND': 'channels.layers.InMemoryChannelLayer'} for a single "
+                "process).",
                 id="dfws.E005",
             )
         ]

@@ -1,42 +1,113 @@
-"""Errors raised before or around a handler, each with a stable ``type``.
+"""Every error a dfws call can end with: one enumeration of types, one exception family.
 
-The ``type`` strings are part of the wire format: the result relay sends
-them to the browser as ``{"error": {"type", "message", "argument"?}}``.
+The ``ErrorType`` values are part of the wire format: the browser receives
+them as ``{"error": {"type", "message", "argument"?}}`` and the TypeScript
+client's union of error types is generated from this enumeration
+(``frontend/src/wire.generated.ts``).  A refusal at the websocket edge and a
+refusal in the worker are the same kind of thing, a :class:`SignalError`;
+only where it is raised differs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import NotRequired, TypedDict
+
+
+class ErrorType(StrEnum):
+    """The ``type`` of every error frame, grouped by who decides it."""
+
+    # the websocket edge refuses a frame before anything is queued
+    BAD_FRAME = "bad_frame"
+    TOO_LARGE = "too_large"
+    UNKNOWN_SIGNAL = "unknown_signal"
+    FORBIDDEN = "forbidden"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+    # the worker refuses the call before the handler runs
+    PERMISSION_DENIED = "permission_denied"
+    MISSING_ARGUMENT = "missing_argument"
+    UNEXPECTED_ARGUMENT = "unexpected_argument"
+    INVALID_ARGUMENT = "invalid_argument"
+    # the handler ran and did not give a result the browser can use
+    HANDLER_EXCEPTION = "handler_exception"
+    TIME_LIMIT = "time_limit"
+    RETRIES_EXHAUSTED = "retries_exhausted"
+    RESULT_NOT_SERIALIZABLE = "result_not_serializable"
+    SIGNAL_ERROR = "signal_error"
+
+
+class ErrorBody(TypedDict):
+    """The ``error`` member of a frame."""
+
+    type: str
+    message: str
+    argument: NotRequired[str]
+    exception: NotRequired[str]
 
 
 class SignalError(Exception):
-    """A dfws signal call that did not reach (or did not finish in) its handler."""
+    """A dfws signal call that did not reach (or did not finish in) its handler.
 
-    type = "signal_error"
+    ``call_id`` is set when the refused frame was a call the browser waits for.
+    """
 
-    def __init__(self, message: str, argument: str | None = None) -> None:
+    type: ErrorType = ErrorType.SIGNAL_ERROR
+
+    def __init__(
+        self, message: str, argument: str | None = None, call_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.argument = argument
+        self.call_id = call_id
 
-    def as_dict(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"type": self.type, "message": self.message}
+    def body(self) -> ErrorBody:
+        error: ErrorBody = {"type": self.type, "message": self.message}
         if self.argument is not None:
             error["argument"] = self.argument
         return error
 
 
+class BadFrame(SignalError):
+    type = ErrorType.BAD_FRAME
+
+
+class FrameTooLarge(SignalError):
+    type = ErrorType.TOO_LARGE
+
+
+class UnknownSignal(SignalError):
+    type = ErrorType.UNKNOWN_SIGNAL
+
+
+class Forbidden(SignalError):
+    type = ErrorType.FORBIDDEN
+
+
+class RateLimited(SignalError):
+    type = ErrorType.RATE_LIMITED
+
+
+class Unavailable(SignalError):
+    type = ErrorType.UNAVAILABLE
+
+
 class PermissionDenied(SignalError):
-    type = "permission_denied"
+    type = ErrorType.PERMISSION_DENIED
 
 
 class MissingArgument(SignalError):
-    type = "missing_argument"
+    type = ErrorType.MISSING_ARGUMENT
 
 
 class UnexpectedArgument(SignalError):
-    type = "unexpected_argument"
+    type = ErrorType.UNEXPECTED_ARGUMENT
 
 
 class InvalidArgument(SignalError):
-    type = "invalid_argument"
+    type = ErrorType.INVALID_ARGUMENT
+
+
+class ResultNotSerializable(SignalError):
+    type = ErrorType.RESULT_NOT_SERIALIZABLE

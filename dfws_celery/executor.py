@@ -14,8 +14,10 @@ from django.utils import translation
 from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import PermissionDenied, SignalError
 from dfws_celery.registry import SignalConnection
+from dfws_celery.relay import send_error, send_result
 from dfws_celery.validators import check_arguments
 from dfws_celery.window_info import WindowInfo
+from dfws_celery.wire import WindowInfoValues
 
 logger = logging.getLogger("dfws.signals")
 
@@ -55,7 +57,7 @@ def run_handler(
 
 def run_from_message(
     connection: SignalConnection,
-    window_info: dict[str, Any] | None,
+    window_info: WindowInfoValues | None,
     kwargs: dict[str, Any] | str | None,
     from_client: bool = False,
     call_id: str | None = None,
@@ -64,3 +66,20 @@ def run_from_message(
     info = WindowInfo.from_dict(window_info)
     info.call_id = call_id
     return run_handler(connection, info, decode_kwargs(kwargs), from_client)
+
+
+def run_and_answer(
+    connection: SignalConnection,
+    window_info: WindowInfoValues | None,
+    kwargs: dict[str, Any] | str | None,
+    from_client: bool,
+    call_id: str,
+) -> Any:
+    """Run a handler outside Celery and answer the calling window (thread/process/channels)."""
+    try:
+        result = run_from_message(connection, window_info, kwargs, from_client, call_id)
+    except Exception as exc:
+        send_error(window_info, call_id, connection.task_name, exc)
+        raise
+    send_result(window_info, call_id, connection.task_name, result)
+    return result

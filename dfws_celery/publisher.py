@@ -23,10 +23,10 @@ from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_
 from django.core.exceptions import ImproperlyConfigured
 
 from dfws_celery.pubsub import sync_publisher
+from dfws_celery.wire import layer_frame
 
 T = TypeVar("T")
 logger = logging.getLogger("dfws.signals")
-SIGNAL_MESSAGE_TYPE = "dfws.frame"
 PUBLISH_TIMEOUT = 30.0
 
 
@@ -44,7 +44,7 @@ def channel_layer() -> BaseChannelLayer:
 async def apublish(groups: Iterable[str], frame: str) -> None:
     """Send the text ``frame`` to every consumer of each group."""
     layer = channel_layer()
-    message = {"type": SIGNAL_MESSAGE_TYPE, "text": frame}
+    message = dict(layer_frame(frame))
     sends = [layer.group_send(group, message) for group in groups]
     if len(sends) == 1:
         await sends[0]
@@ -129,6 +129,6 @@ def publish(groups: Iterable[str], frame: str) -> None:
         return
     fast = sync_publisher(layer)
     if fast is not None:  # Redis Pub/Sub: one PUBLISH per group, no loop needed
-        fast.group_send(groups, {"type": SIGNAL_MESSAGE_TYPE, "text": frame})
+        fast.group_send(groups, dict(layer_frame(frame)))
         return
     warm_loop.run(apublish(groups, frame))

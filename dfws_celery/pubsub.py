@@ -10,8 +10,8 @@ it (two thread switches per publish, measured as half of the cost).
 
 The layer's serializer is used as is (msgpack, optional encryption keys);
 the Pub/Sub channel of a group and the shard of a name follow
-channels_redis' own rules, which ``tests/test_pubsub.py`` checks against a
-real layer subscriber.
+channels_redis' own rules (``_compat``), which ``tests/test_pubsub.py`` checks
+against a real layer subscriber.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import redis
 from channels import DEFAULT_CHANNEL_LAYER
 from django.conf import settings
 from redis.connection import AbstractConnection
+
+from dfws_celery._compat import pubsub_group_channel, shard_of
 
 PUBSUB_BACKEND = "channels_redis.pubsub.RedisPubSubChannelLayer"
 
@@ -89,12 +91,10 @@ class SyncPubSub:
 
     def channel(self, group: str) -> str:
         """The Pub/Sub channel the layer subscribes to for ``group``."""
-        return f"{self.prefix}__group__{group}"
+        return pubsub_group_channel(self.prefix, group)
 
     def shard(self, channel: str) -> int:
-        from channels_redis.utils import _consistent_hash
-
-        return int(_consistent_hash(channel, len(self.hosts)))
+        return shard_of(channel, len(self.hosts))
 
     def _pool(self, shard: int) -> redis.ConnectionPool:
         """Only a factory of connections with the host's options."""

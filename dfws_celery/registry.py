@@ -1,8 +1,10 @@
 """``@signal``: declare a Python handler of a dfws signal.
 
 The decorator only records a ``SignalConnection``; the handler's Celery
-task is compiled when Django is ready (``compiler.compile_all``) or, for a
-declaration made later, right away.
+task is compiled when Django is ready (``apps.ready`` runs
+``compiler.compile_all``) or, for a declaration made later, right away
+(``SignalRegistry.on_add``).  A declaration that cannot work raises
+``ImproperlyConfigured`` at import time, in the project's code.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.core.exceptions import ImproperlyConfigured
+
 from dfws_celery.permissions import Permission, describe, server_side
-from dfws_celery.queues import DynamicQueue
+from dfws_celery.routing import DynamicQueue, task_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,11 +68,6 @@ class SignalConnection:
     def permission_name(self) -> str:
         return describe(self.is_allowed_to)
 
-    def declared_queues(self, default_queue: str) -> frozenset[str]:
-        if isinstance(self.queue, DynamicQueue):
-            return self.queue.queues
-        return frozenset({self.queue or default_queue})
-
 
 class SignalRegistry:
     """Every declared handler, by signal path and by task name."""
@@ -81,7 +80,7 @@ class SignalRegistry:
     def add(self, connection: SignalConnection) -> None:
         other = self.by_task_name.get(connection.task_name)
         if other is not None and other.function is not connection.function:
-            raise ValueError(
+            raise ImproperlyConfigured(
                 f"Task name {connection.task_name!r} of dfws signal {connection.path!r} is "
                 f"already used by {other.handler_name}: pass a distinct name= to @signal"
             )
@@ -107,7 +106,6 @@ class SignalRegistry:
 
 
 REGISTRY = SignalRegistry()
-REGISTERED_SIGNALS = REGISTRY.by_path
 
 
 def signal(
@@ -143,30 +141,33 @@ def _connection(
     where = f"@signal on {function.__module__}.{function.__qualname__}"
     signal_path = path if path is not None else f"{function.__module__}.{function.__name__}"
     if not isinstance(signal_path, str) or not PATH_RE.match(signal_path):
-        raise ValueError(
+        raise ImproperlyConfigured(
             f"{where}: invalid dfws signal path {signal_path!r}: use dot-separated "
             "identifiers such as 'shop.cart.updated'"
         )
     unknown = sorted(set(task_options) - TASK_OPTIONS)
     if unknown:
-        raise ValueError(
+        raise ImproperlyConfigured(
             f"{where}: unknown option {unknown[0]!r} for dfws signal {signal_path!r}: "
             f"expected one of {', '.join(sorted(TASK_OPTIONS))}"
         )
     if not callable(is_allowed_to):
-        raise ValueError(f"{where}: is_allowed_to must be callable, got {is_allowed_to!r}")
+        raise ImproperlyConfigured(
+            f"{where}: is_allowed_to must be callable, got {is_allowed_to!r}"
+        )
     if queue is not None and not isinstance(queue, str | DynamicQueue):
-        raise ValueError(f"{where}: queue must be a string or a DynamicQueue, got {queue!r}")
+        raise ImproperlyConfigured(
+            f"{where}: queue must be a string or a DynamicQueue, got {queue!r}"
+        )
     params = _parameters(function, where)
     accepts_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     params = {k: p for k, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
-    task_name = name or f"{signal_path}:{function.__module__}.{function.__qualname__}"
     return SignalConnection(
         path=signal_path,
         function=function,
         is_allowed_to=is_allowed_to,
         queue=queue,
-        task_name=task_name,
+        task_name=task_name(signal_path, function, name),
         task_options=dict(task_options),
         parameters=params,
         accepts_kwargs=accepts_kwargs,
@@ -180,14 +181,14 @@ def _parameters(function: Callable[..., Any], where: str) -> dict[str, inspect.P
         sig = inspect.signature(function)
     params = list(sig.parameters.values())
     if not params or params[0].name != "window_info":
-        raise ValueError(
+        raise ImproperlyConfigured(
             f"{where}: the first parameter must be 'window_info' "
             f"(got {params[0].name if params else 'no parameter'!r}): "
             "write def handler(window_info, ...)"
         )
     for param in params:
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
-            raise ValueError(
+            raise ImproperlyConfigured(
                 f"{where}: *{param.name} is not allowed: handlers receive keyword "
                 "arguments only; use **kwargs"
             )

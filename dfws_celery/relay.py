@@ -5,13 +5,12 @@ in ``compiler``), not Celery's global ``task_success``/``task_failure``
 signals, so that only dfws tasks pay for it and the project's own signal
 receivers are untouched.  Celery also calls ``on_failure`` (in the parent
 process) when a hard time limit kills a task, so timeouts are answered too.
-Non-Celery worker modes call :func:`run_and_relay`.  Calls that did not come
-from a browser (no ``call_id``) are never answered.
+Non-Celery backends answer through ``executor.run_and_answer``.  Calls that
+did not come from a browser (no ``call_id``) are never answered.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -19,20 +18,17 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 
 from dfws_celery.conf import dfws_settings
-from dfws_celery.errors import SignalError
+from dfws_celery.errors import ErrorBody, ErrorType, ResultNotSerializable, SignalError
 from dfws_celery.publisher import publish
 from dfws_celery.targets import WINDOW
 from dfws_celery.topics import group_name
 from dfws_celery.window_info import WindowInfo
+from dfws_celery.wire import WindowInfoValues, error_frame, progress_frame, result_frame
 
 logger = logging.getLogger("dfws.signals")
 
 
-class ResultNotSerializable(SignalError):
-    type = "result_not_serializable"
-
-
-def window_group(window_info: WindowInfo | dict[str, Any] | None) -> str | None:
+def window_group(window_info: WindowInfo | WindowInfoValues | None) -> str | None:
     if not isinstance(window_info, WindowInfo):
         window_info = WindowInfo.from_dict(window_info)
     topic = dfws_settings.topic_serializer(window_info, WINDOW)
@@ -56,67 +52,42 @@ def send_result(window_info: Any, call_id: str, handler: str, value: Any) -> Non
         logger.warning("%s", exc)
         send_error(window_info, call_id, handler, exc)
         return
-    _send(
-        window_info,
-        f'{{"call_id":{json.dumps(call_id)},"handler":{json.dumps(handler)},"result":{encoded}}}',
-    )
+    _send(window_info, result_frame(call_id, handler, encoded))
 
 
 def send_error(
     window_info: Any, call_id: str, handler: str, exc: BaseException, retries: int = 0
 ) -> None:
-    error = describe_error(exc, retries)
-    _send(window_info, json.dumps({"call_id": call_id, "handler": handler, "error": error}))
+    _send(window_info, error_frame(call_id, handler, describe_error(exc, retries)))
 
 
 def send_progress(window_info: WindowInfo, fraction: float | None, message: str = "") -> None:
     if window_info.call_id is None or window_info.handler is None:
         return
-    progress = {"fraction": fraction, "message": message}
-    frame = {"call_id": window_info.call_id, "handler": window_info.handler, "progress": progress}
-    _send(window_info, json.dumps(frame))
+    _send(window_info, progress_frame(window_info.call_id, window_info.handler, fraction, message))
 
 
-def describe_error(exc: BaseException, retries: int = 0) -> dict[str, Any]:
+def describe_error(exc: BaseException, retries: int = 0) -> ErrorBody:
     """The ``{"type", "message", "argument"?}`` the browser gets for ``exc``."""
     if isinstance(exc, SignalError):
-        return exc.as_dict()
+        return exc.body()
     if isinstance(exc, TimeLimitExceeded | SoftTimeLimitExceeded):
-        return {"type": "time_limit", "message": f"time limit exceeded ({exc})"}
+        return {"type": ErrorType.TIME_LIMIT, "message": f"time limit exceeded ({exc})"}
     name = type(exc).__name__
     detail = f": {exc}" if settings.DEBUG else ""
-    if retries and not isinstance(exc, SignalError):
+    if retries:
         return {
-            "type": "retries_exhausted",
+            "type": ErrorType.RETRIES_EXHAUSTED,
             "message": f"failed after {retries} retries with {name}{detail}",
             "exception": name,
         }
-    return {"type": "handler_exception", "message": f"{name}{detail}", "exception": name}
+    return {"type": ErrorType.HANDLER_EXCEPTION, "message": f"{name}{detail}", "exception": name}
 
 
 def _send(window_info: Any, frame: str) -> None:
     group = window_group(window_info)
     if group is not None:
         publish([group], frame)
-
-
-def run_and_relay(
-    connection: Any,
-    window_info: dict[str, Any] | None,
-    kwargs: Any,
-    from_client: bool,
-    call_id: str,
-) -> Any:
-    """Run a handler outside Celery and answer the calling window (thread/process/channels)."""
-    from dfws_celery.executor import run_from_message
-
-    try:
-        result = run_from_message(connection, window_info, kwargs, from_client, call_id)
-    except Exception as exc:
-        send_error(window_info, call_id, connection.task_name, exc)
-        raise
-    send_result(window_info, call_id, connection.task_name, result)
-    return result
 
 
 def report_progress(window_info: WindowInfo, fraction: float | None, message: str = "") -> None:

@@ -39,4 +39,3 @@ BROADCAST: Final = Target("BROADCAST")
 """Every connected window."""
 
 BY_NAME: Final = {t.name: t for t in (SERVER, SYNC, WINDOW, USER, SESSION, BROADCAST)}
-PYTHON_TARGETS: Final = frozenset({SERVER, SYNC})

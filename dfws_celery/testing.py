@@ -7,6 +7,10 @@ to a list of ``[signal_name, window_info_dict, kwargs, from_client,
 serialized_client_topics, to_server, queue]``, one per handler task
 message.  Everything captured must survive a JSON round trip, as it would
 in production; otherwise ``TypeError``.
+
+``SignalQueue`` is a ``backends.Backend``: entering the block installs it as
+the current backend, so ``trigger()`` and browser calls reach it by the
+same path as they reach Celery.
 """
 
 from __future__ import annotations
@@ -15,19 +19,20 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dfws_celery import testing_hooks
+from dfws_celery import backends
+from dfws_celery.backends import NOW, Delivery, Publication
+from dfws_celery.conf import dfws_settings
 from dfws_celery.executor import run_from_message
-from dfws_celery.registry import REGISTRY
-
-if TYPE_CHECKING:
-    from dfws_celery.registry import SignalConnection
-    from dfws_celery.trigger import TriggerPlan
+from dfws_celery.registry import REGISTRY, SignalConnection
+from dfws_celery.wire import WindowInfoValues
 
 
 class SignalQueue:
     """Context manager recording triggered signals; ``immediate=True`` runs handlers at once."""
+
+    name = "recording"
 
     def __init__(self, immediate: bool = False) -> None:
         self.immediate = immediate
@@ -36,7 +41,7 @@ class SignalQueue:
         self._handlers: dict[int, SignalConnection] = {}
 
     def __enter__(self) -> SignalQueue:
-        testing_hooks.active.append(self)
+        backends.install(self)
         return self
 
     def __exit__(
@@ -45,20 +50,31 @@ class SignalQueue:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        testing_hooks.active.remove(self)
+        backends.uninstall(self)
 
-    def record_frame(self, plan: TriggerPlan) -> None:
-        kwargs = _round_trip(plan.path, plan.kwargs)
-        for topic in plan.topics:
-            self.ws_signals[topic].append((plan.path, kwargs))
+    # ---- the Backend protocol ----
 
-    def record_task(
+    def publish(self, publication: Publication) -> None:
+        kwargs = _round_trip(publication.path, publication.kwargs)
+        for topic in publication.topics:
+            self.ws_signals[topic].append((publication.path, kwargs))
+
+    async def apublish(self, publication: Publication) -> None:
+        self.publish(publication)
+
+    def publish_later(self, publication: Publication, delivery: Delivery) -> None:
+        self.publish(publication)
+
+    def enqueue(
         self,
         connection: SignalConnection,
         queue: str,
-        info: dict[str, Any],
+        info: WindowInfoValues,
         kwargs: str,
-        from_client: bool,
+        *,
+        from_client: bool = False,
+        call_id: str | None = None,
+        delivery: Delivery = NOW,
     ) -> None:
         path = connection.path
         entry = [path, info, json.loads(kwargs), from_client, None, True, queue]
@@ -91,8 +107,6 @@ class SignalQueue:
 
 
 def _round_trip(path: str, value: Any) -> Any:
-    from dfws_celery.conf import dfws_settings
-
     try:
         return json.loads(dfws_settings.encode(value))
     except (TypeError, ValueError) as exc:

@@ -6,26 +6,23 @@ text goes into every task message and every browser frame.
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 
-from dfws_celery import testing_hooks
-from dfws_celery.compiler import static_queue
+from dfws_celery import backends
+from dfws_celery.backends import Backend, Delivery, Publication
 from dfws_celery.conf import dfws_settings
 from dfws_celery.executor import run_handler
-from dfws_celery.publisher import apublish, publish
-from dfws_celery.queues import DynamicQueue
-from dfws_celery.registry import REGISTRY, SignalConnection
+from dfws_celery.registry import REGISTRY
+from dfws_celery.routing import queue_for
 from dfws_celery.targets import SERVER, SYNC, USER
 from dfws_celery.topics import group_name
 from dfws_celery.window_info import WindowInfo
-from dfws_celery.workers import Delivery, enqueue
 
 logger = logging.getLogger("dfws.signals")
 Source = WindowInfo | HttpRequest | None
@@ -47,12 +44,13 @@ def trigger_signal(
 ) -> None:
     """Like :func:`trigger`, with Celery's ``countdown``, ``expires`` and ``eta``."""
     plan = _plan(source, path, to, kwargs, Delivery(countdown, eta, expires))
-    plan.run_python()
-    if plan.groups:
+    backend = backends.current()
+    plan.run_python(backend)
+    if plan.publication.groups:
         if plan.delivery.delayed:
-            plan.schedule_publish()
-        elif not testing_hooks.capture_frame(plan):
-            publish(plan.groups, plan.frame())
+            backend.publish_later(plan.publication, plan.delivery)
+        else:
+            backend.publish(plan.publication)
 
 
 async def atrigger(source: Source, path: str, to: Any = None, **kwargs: Any) -> None:
@@ -75,89 +73,51 @@ async def atrigger_signal(
     (Celery's publish is blocking I/O) run in a thread so that the event
     loop keeps serving other connections.
     """
-    from asgiref.sync import sync_to_async
-
     plan = await sync_to_async(_plan, thread_sensitive=False)(
         source, path, to, kwargs, Delivery(countdown, eta, expires)
     )
+    backend = backends.current()
     if plan.has_python:
-        await sync_to_async(plan.run_python, thread_sensitive=False)()
-    if plan.groups:
+        await sync_to_async(plan.run_python, thread_sensitive=False)(backend)
+    if plan.publication.groups:
         if plan.delivery.delayed:
-            await sync_to_async(plan.schedule_publish, thread_sensitive=False)()
-        elif not testing_hooks.capture_frame(plan):
-            await apublish(plan.groups, plan.frame())
+            await sync_to_async(backend.publish_later, thread_sensitive=False)(
+                plan.publication, plan.delivery
+            )
+        else:
+            await backend.apublish(plan.publication)
 
 
 class TriggerPlan:
-    """What one trigger call does: handlers to run, groups to reach, the encoded text."""
+    """What one trigger call does: handlers to run, and the publication to topics."""
 
-    def __init__(
-        self,
-        window_info: WindowInfo,
-        path: str,
-        kwargs: dict[str, Any],
-        encoded: str,
-        delivery: Delivery,
-    ) -> None:
+    def __init__(self, window_info: WindowInfo, publication: Publication, delivery: Delivery):
         self.window_info = window_info
-        self.path = path
-        self.kwargs = kwargs
-        self.encoded = encoded
+        self.publication = publication
         self.delivery = delivery
         self.to_server = False
         self.sync = False
-        self.topics: list[str] = []
-        self.groups: list[str] = []
 
     @property
     def has_python(self) -> bool:
         return self.to_server or self.sync
 
-    def frame(self) -> str:
-        return (
-            f'{{"signal":{json.dumps(self.path)},"opts":{self.encoded},'
-            f'"signal_id":"{uuid.uuid4().hex}"}}'
-        )
-
-    def run_python(self) -> None:
-        connections = REGISTRY.get(self.path)
+    def run_python(self, backend: Backend) -> None:
+        path = self.publication.path
+        connections = REGISTRY.get(path)
         if self.has_python and not connections:
-            logger.debug("dfws signal %r has no Python handler: nothing to run", self.path)
+            logger.debug("dfws signal %r has no Python handler: nothing to run", path)
+        kwargs = self.publication.kwargs
         if self.sync:
             for connection in connections:
-                run_handler(connection, self.window_info, dict(self.kwargs))
+                run_handler(connection, self.window_info, dict(kwargs))
         if self.to_server and connections:
             info = self.window_info.to_dict()
             for connection in connections:
-                queue = queue_for(connection, self.window_info, self.kwargs)
-                enqueue(connection, queue, info, self.encoded, delivery=self.delivery)
-
-    def schedule_publish(self) -> None:
-        from dfws_celery.celery_app import get_celery_app
-
-        if testing_hooks.capture_frame(self):
-            return
-        if dfws_settings.workers != "celery":
-            raise ValueError(
-                f"countdown/eta for dfws signal {self.path!r} to browsers need "
-                f"WEBSOCKET_WORKERS = 'celery' (currently {dfws_settings.workers!r})"
-            )
-        get_celery_app().send_task(
-            "dfws.publish",
-            (self.groups, self.frame()),
-            queue=dfws_settings.default_queue,
-            serializer="json",
-            **self.delivery.celery_options(),
-        )
-
-
-def queue_for(connection: SignalConnection, window_info: WindowInfo, kwargs: dict[str, Any]) -> str:
-    queue = static_queue(connection)
-    if queue is None:
-        assert isinstance(connection.queue, DynamicQueue)
-        queue = connection.queue(window_info, kwargs)
-    return queue
+                queue = queue_for(connection, self.window_info, kwargs)
+                backend.enqueue(
+                    connection, queue, info, self.publication.encoded, delivery=self.delivery
+                )
 
 
 def _plan(
@@ -169,12 +129,13 @@ def _plan(
 ) -> TriggerPlan:
     window_info = WindowInfo.new(source)
     kwargs = kwargs or {}
-    plan = TriggerPlan(window_info, path, kwargs, encode_kwargs(path, kwargs), delivery)
+    publication = Publication(path, kwargs, encode_kwargs(path, kwargs))
+    plan = TriggerPlan(window_info, publication, delivery)
     serializer = dfws_settings.topic_serializer
     targets = [USER] if to is None else to
     if isinstance(targets, str) or not isinstance(targets, Iterable):
         targets = [targets]
-    seen: set[str] = set()
+    topics = publication.topics
     for target in targets:
         if target is SERVER:
             plan.to_server = True
@@ -182,10 +143,9 @@ def _plan(
             plan.sync = True
         else:
             topic = serializer(window_info, target)
-            if topic is not None and topic not in seen:
-                seen.add(topic)
-                plan.topics.append(topic)
-    plan.groups = [group_name(topic) for topic in plan.topics]
+            if topic is not None and topic not in topics:
+                topics.append(topic)
+    publication.groups = [group_name(topic) for topic in topics]
     return plan
 
 

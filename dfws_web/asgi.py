@@ -32,16 +32,17 @@ def build_application() -> ASGIApp:
 
     http = get_asgi_application()  # sets Django up if the server did not
 
-    from dfws_celery.compiler import declared_queues
+    from dfws_celery.backends import SignalWorkerConsumer
     from dfws_celery.conf import dfws_settings
-    from dfws_celery.workers import SignalWorkerConsumer
+    from dfws_celery.registry import REGISTRY
+    from dfws_celery.routing import declared_queues
     from dfws_web.consumer import SignalConsumer
 
     path = "^" + re.escape(dfws_settings.websocket_url.lstrip("/")) + "$"
     websocket = AllowedHostsOriginValidator(
         CookieMiddleware(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
     )
-    workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues()}
+    workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues(REGISTRY.all())}
     return ProtocolTypeRouter(
         {"http": http, "websocket": websocket, "channel": ChannelNameRouter(workers)}  # type: ignore[arg-type]
     )

@@ -1,8 +1,10 @@
-"""The minimal websocket consumer: validate, forward into Celery, relay group messages.
+"""The minimal websocket consumer: validate, forward into the backend, relay group messages.
 
 It never runs handler code: permission and argument checks happen in the
 worker.  Blocking work (Celery's publish) goes to a thread so one slow
-broker call does not stall every websocket of the process.
+broker call does not stall every websocket of the process.  Window
+identity (key, session, cache entry) is read through ``windows``; frames
+are parsed and built by ``dfws_celery.wire``.
 """
 
 from __future__ import annotations
@@ -14,40 +16,35 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
+from dfws_celery._compat import handler_of
 from dfws_celery.conf import dfws_settings
+from dfws_celery.errors import BadFrame, ErrorType, RateLimited, SignalError, Unavailable
 from dfws_celery.publisher import warm_loop
 from dfws_celery.topics import group_name
-from dfws_celery.window_info_middlewares import hash_session_key
-from dfws_web.dispatch import forward
-from dfws_web.frames import HEARTBEAT, FrameError, ack_frame, parse_client_frame
+from dfws_celery.wire import (
+    HEARTBEAT,
+    CloseCode,
+    LayerFrame,
+    WindowInfoValues,
+    ack_frame,
+    parse_call_frame,
+    refusal_frame,
+)
+from dfws_web.calls import forward
 from dfws_web.rate_limit import TokenBucket
-from dfws_web.window_keys import COOKIE_KEY, unsign
-from dfws_web.window_store import aload_window
+from dfws_web.windows import COOKIE_KEY, QUERY_KEY, aload_window, same_session, unsign
 
 logger = logging.getLogger("dfws.websocket")
-
-CLOSE_FORGED_KEY = 4003
-CLOSE_UNKNOWN_WINDOW = 4004
 
 
 def query_key(scope: Mapping[str, Any]) -> str | None:
     """The signed window key in the URL (``?dfwskey=``), which wins over the shared cookie."""
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(COOKIE_KEY)
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(QUERY_KEY)
     return values[0] if values else None
-
-
-def same_session(scope: Mapping[str, Any], window_info: Mapping[str, Any]) -> bool:
-    """Whether the socket comes from the browser session that loaded the page."""
-    expected = window_info.get("session_hash")
-    if not expected:  # the page had no session
-        return True
-    session_key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
-    return bool(session_key) and hash_session_key(session_key) == expected
 
 
 class SignalConsumer(AsyncWebsocketConsumer):
@@ -55,29 +52,30 @@ class SignalConsumer(AsyncWebsocketConsumer):
 
     groups: list[str]
     window_key: str | None = None
-    window_info: dict[str, Any]
+    window_info: WindowInfoValues
     bucket: TokenBucket
     joined_at: float = 0.0
 
     async def connect(self) -> None:
         self.groups = []
-        cookie = query_key(self.scope) or self.scope.get("cookies", {}).get(COOKIE_KEY)
-        key = unsign(cookie)
+        cookies = self.scope.get("cookies", {})
+        signed = query_key(self.scope) or cookies.get(COOKIE_KEY)
+        key = unsign(signed)
         await self.accept()
         if key is None:
-            logger.warning("websocket refused: missing or forged dfwskey cookie %r", cookie)
-            await self.close(code=CLOSE_FORGED_KEY)
+            logger.warning("websocket refused: missing or forged dfwskey cookie %r", signed)
+            await self.refuse_window(CloseCode.FORGED_KEY)
             return
         # not Django's aget(): it runs in the one thread shared by every
         # sync_to_async(thread_sensitive=True) call of the process, serializing connects
         entry = await aload_window(key)
         if entry is None:
             logger.warning("websocket refused: window %s is unknown or expired", key)
-            await self.close(code=CLOSE_UNKNOWN_WINDOW)
+            await self.refuse_window(CloseCode.UNKNOWN_WINDOW)
             return
-        if not same_session(self.scope, entry["window_info"]):
+        if not same_session(cookies.get(settings.SESSION_COOKIE_NAME), entry["window_info"]):
             logger.warning("websocket refused: window %s belongs to another session", key)
-            await self.close(code=CLOSE_FORGED_KEY)
+            await self.refuse_window(CloseCode.FORGED_KEY)
             return
         self.window_key = key
         self.window_info = entry["window_info"]
@@ -86,6 +84,10 @@ class SignalConsumer(AsyncWebsocketConsumer):
         self.groups = [group_name(topic) for topic in entry["topics"]]
         await self.join_groups()
         self.bucket = TokenBucket(dfws_settings.rate_limit)
+
+    async def refuse_window(self, code: CloseCode) -> None:
+        # a plain int: autobahn (daphne) refuses an int subclass and closes with 1011 instead
+        await self.close(code=int(code))
 
     async def join_groups(self) -> None:
         add = self.channel_layer.group_add
@@ -105,10 +107,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
         thread per message per socket (a quarter of daphne's CPU in fan-out, and it
         serializes deliveries).  This consumer never touches the database.
         """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']!r}")
-        await handler(message)
+        await handler_of(self, message)(message)
 
     # no disconnect(): Channels itself discards every group of ``self.groups`` on close
 
@@ -120,47 +119,40 @@ class SignalConsumer(AsyncWebsocketConsumer):
             await self.refresh_groups()
             return
         if text_data is None:
-            await self.refuse(FrameError("bad_frame", "binary frames are not accepted"))
+            await self.refuse(BadFrame("binary frames are not accepted"), None)
             return
+        call_id = None
         try:
-            frame = parse_client_frame(text_data, dfws_settings.max_frame_size)
+            frame = parse_call_frame(text_data, dfws_settings.max_frame_size)
+            call_id = frame.get("call_id")
             if not self.bucket.take():
-                raise FrameError(
-                    "rate_limited",
+                raise RateLimited(
                     f"more than {self.bucket.rate:g} calls per second (WEBSOCKET_RATE_LIMIT)",
-                    frame.get("call_id"),
+                    call_id=call_id,
                 )
             # apply_async is blocking I/O: in the loop's thread pool (asgiref's sync_to_async
             # would add a context copy per call for nothing, as forward() reads no contextvar)
             handlers = await asyncio.get_running_loop().run_in_executor(
-                None,
-                forward,
-                frame["signal"],
-                frame["opts"],
-                frame.get("call_id"),
-                self.window_info,
+                None, forward, frame["signal"], frame["opts"], call_id, self.window_info
             )
-        except FrameError as exc:
+        except SignalError as exc:
             await self.refuse(exc, text_data)
             return
         except Exception as exc:  # the broker is down, a router raised...: keep the socket
             logger.exception(
                 "window %s: could not queue dfws signal %r", self.window_key, frame["signal"]
             )
-            error = FrameError(
-                "unavailable",
-                f"the call could not be queued ({type(exc).__name__})",
-                frame.get("call_id"),
+            error = Unavailable(
+                f"the call could not be queued ({type(exc).__name__})", call_id=call_id
             )
-            await self.send(text_data=error.frame())
+            await self.send(text_data=refusal_frame(error.body(), call_id))
             return
-        call_id = frame.get("call_id")
         if call_id is not None:
             await self.send(text_data=ack_frame(call_id, handlers, dfws_settings.call_timeout))
 
-    async def refuse(self, error: FrameError, text: str | None = None) -> None:
+    async def refuse(self, error: SignalError, text: str | None) -> None:
         # JS-only signals (html.*) called in the page reach us too: not worth a warning
-        level = logging.DEBUG if error.type == "unknown_signal" else logging.WARNING
+        level = logging.DEBUG if error.type == ErrorType.UNKNOWN_SIGNAL else logging.WARNING
         logger.log(
             level,
             "window %s: refused frame (%s: %s) %.200r",
@@ -169,8 +161,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
             error,
             text,
         )
-        await self.send(text_data=error.frame())
+        await self.send(text_data=refusal_frame(error.body(), error.call_id))
 
-    async def dfws_frame(self, event: dict[str, Any]) -> None:
+    async def dfws_frame(self, event: LayerFrame) -> None:
         """A frame published to one of our groups (a signal, an ack, a result)."""
         await self.send(text_data=event["text"])

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from dfws_celery.conf import dfws_settings
-from dfws_web.window_keys import COOKIE_KEY, COOKIE_URL, new_window_key, sign, unsign
+from dfws_web.windows import COOKIE_KEY, COOKIE_URL, QUERY_KEY, new_window_key, sign, unsign
 
 AJAX_HEADER = "HTTP_X_REQUESTED_WITH"
 KEY_HEADER = "HTTP_X_DFWS_KEY"
@@ -41,7 +41,7 @@ class WebsocketMiddleware:
         signed = sign(request.window_key)  # type: ignore[attr-defined]
         # The URL carries the key too: cookies are shared by every tab of the site, so
         # after another page loads, a reconnecting tab must still say which window it is.
-        url = f"{websocket_url(request)}?{COOKIE_KEY}={quote(signed, safe='')}"
+        url = f"{websocket_url(request)}?{QUERY_KEY}={quote(signed, safe='')}"
         values = {COOKIE_KEY: signed, COOKIE_URL: quote(url, safe="")}
         for name, value in values.items():
             response.set_cookie(

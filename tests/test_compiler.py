@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from dfws_celery import SERVER, DynamicQueue, WindowInfo, everyone, signal, trigger
 from dfws_celery.celery_app import get_celery_app
-from dfws_celery.compiler import route_task
 from dfws_celery.registry import REGISTRY
+from dfws_celery.routing import installed_router
 from dfws_celery.testing import SignalQueue
+
+
+def route(name, args, kwargs, options):
+    return installed_router(get_celery_app())(name, args, kwargs, options)
 
 
 def test_decorator_options_reach_the_celery_task(declared):
@@ -28,7 +32,7 @@ def test_decorator_options_reach_the_celery_task(declared):
     assert (task.rate_limit, task.time_limit, task.soft_time_limit) == ("10/m", 30, 20)
     assert (task.max_retries, task.autoretry_for, task.retry_backoff) == (7, (KeyError,), True)
     assert (task.acks_late, task.ignore_result) == (True, True)
-    assert route_task("comp.options.task", (), {}, {}) == {"priority": 3, "queue": "celery"}
+    assert route("comp.options.task", (), {}, {}) == {"priority": 3, "queue": "celery"}
     assert task.serializer == "json"
 
 
@@ -42,15 +46,15 @@ def test_signal_declared_after_startup_is_compiled_at_once(declared):
 
 
 def test_router_sends_each_task_to_its_declared_queue():
-    assert route_task("tests.slow:tests.testapp.signals.slow", (), {}, {}) == {"queue": "slow"}
-    assert route_task("tests.ping:tests.testapp.signals.ping", (), {}, {}) == {"queue": "celery"}
-    assert route_task("dfws.trigger", (), {}, {}) == {"queue": "celery"}
-    assert route_task("someone.elses.task", (), {}, {}) is None
+    assert route("tests.slow:tests.testapp.signals.slow", (), {}, {}) == {"queue": "slow"}
+    assert route("tests.ping:tests.testapp.signals.ping", (), {}, {}) == {"queue": "celery"}
+    assert route("dfws.trigger", (), {}, {}) == {"queue": "celery"}
+    assert route("someone.elses.task", (), {}, {}) is None
 
 
 def test_router_is_composed_after_the_projects_routes():
     routes = get_celery_app().conf.task_routes
-    assert route_task in list(routes)
+    assert list(routes)[-1] is installed_router(get_celery_app())
     router = get_celery_app().amqp.router
     options = router.route({}, "tests.slow:tests.testapp.signals.slow")
     assert options["queue"].name == "slow"
@@ -64,7 +68,7 @@ def test_dynamic_queue_is_chosen_per_call(declared):
         pass
 
     name = REGISTRY.get("comp.dynamic")[0].task_name
-    assert route_task(name, (), {}, {}) is None  # nothing static: the call decides
+    assert route(name, (), {}, {}) is None  # nothing static: the call decides
     with SignalQueue() as queue:
         trigger(WindowInfo(), "comp.dynamic", to=SERVER, big=True)
         trigger(WindowInfo(), "comp.dynamic", to=SERVER, big=False)

@@ -15,7 +15,7 @@ from django.core.cache import caches
 from dfws_celery.testing import SignalQueue
 from dfws_celery.topics import group_name
 from dfws_web.consumer import SignalConsumer
-from dfws_web.window_keys import cache_key, sign
+from dfws_web.windows import cache_key, sign
 
 IN_MEMORY = {
     "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"group_expiry": 2}}
@@ -30,7 +30,7 @@ def memory_layer(settings):
 
 def communicator(key: str = "wk-consumer") -> WebsocketCommunicator:
     caches["default"].set(
-        cache_key("dfws", key), {"topics": [f"-window.{key}"], "window_info": {"window_key": key}}
+        cache_key(key), {"topics": [f"-window.{key}"], "window_info": {"window_key": key}}
     )
     return WebsocketCommunicator(SignalConsumer.as_asgi(), f"/ws/?dfwskey={quote(sign(key))}")
 

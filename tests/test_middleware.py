@@ -12,7 +12,7 @@ from django.test import RequestFactory
 
 from dfws_web import set_websocket_topics
 from dfws_web.middleware import WebsocketMiddleware
-from dfws_web.window_keys import cache_key, sign, unsign
+from dfws_web.windows import cache_key, sign, unsign
 
 
 def run(view, **meta):
@@ -79,7 +79,7 @@ def test_ajax_request_with_a_forged_key_gets_a_fresh_one():
 
 def test_topics_are_stored_in_the_cache_with_the_window_info():
     request, _ = run(lambda r: set_websocket_topics(r, ["news", "sports"], "news"))
-    entry = caches["default"].get(cache_key("dfws", request.window_key))
+    entry = caches["default"].get(cache_key(request.window_key))
     assert entry["topics"] == ["-window." + request.window_key, "-broadcast", "news", "sports"]
     assert entry["window_info"]["window_key"] == request.window_key
 

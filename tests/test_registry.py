@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from dfws_celery import DynamicQueue, everyone, signal
 from dfws_celery.registry import REGISTRY
+from dfws_celery.routing import declared_queues_of
 
 
 def test_decorator_returns_the_function_unchanged(declared):
@@ -32,7 +34,7 @@ def test_several_handlers_share_a_path_on_different_queues(declared):
 
     connections = REGISTRY.get("reg.shared")
     assert [c.function for c in connections] == [first, second]
-    assert [c.declared_queues("celery") for c in connections] == [{"celery"}, {"slow"}]
+    assert [declared_queues_of(c) for c in connections] == [{"celery"}, {"slow"}]
 
 
 def test_task_name_contains_path_and_handler(declared):
@@ -61,7 +63,7 @@ def test_duplicate_task_name_is_refused(declared):
     def two(window_info):
         pass
 
-    with pytest.raises(ValueError, match=r"Task name 'dup.task'.*already used.*pass a distinct"):
+    with pytest.raises(ImproperlyConfigured, match=r"Task name 'dup.task'.*already used.*pass a distinct"):
         signal("reg.dup2", name="dup.task")(two)
 
 
@@ -70,7 +72,7 @@ def test_invalid_path_is_refused(path):
     def handler(window_info):
         pass
 
-    with pytest.raises(ValueError, match=r"handler: invalid dfws signal path .*dot-separated"):
+    with pytest.raises(ImproperlyConfigured, match=r"handler: invalid dfws signal path .*dot-separated"):
         signal(path)(handler)
 
 
@@ -78,7 +80,7 @@ def test_first_parameter_must_be_window_info():
     def handler(request, value):
         pass
 
-    with pytest.raises(ValueError, match=r"handler: the first parameter must be 'window_info'"):
+    with pytest.raises(ImproperlyConfigured, match=r"handler: the first parameter must be 'window_info'"):
         signal("reg.bad")(handler)
 
 
@@ -86,7 +88,7 @@ def test_star_args_are_refused():
     def handler(window_info, *values):
         pass
 
-    with pytest.raises(ValueError, match=r"\*values is not allowed.*use \*\*kwargs"):
+    with pytest.raises(ImproperlyConfigured, match=r"\*values is not allowed.*use \*\*kwargs"):
         signal("reg.bad")(handler)
 
 
@@ -95,7 +97,7 @@ def test_unknown_task_option_lists_the_allowed_ones():
         pass
 
     with pytest.raises(
-        ValueError,
+        ImproperlyConfigured,
         match=r"unknown option 'rate_limt' for dfws signal 'reg.bad': expected .*rate_limit",
     ):
         signal("reg.bad", rate_limt="1/s")(handler)
@@ -105,7 +107,7 @@ def test_dynamic_queue_must_return_a_declared_queue():
     queue = DynamicQueue(lambda wi, kw: kw["q"], queues=["celery", "slow"])
     assert queue(None, {"q": "slow"}) == "slow"
     with pytest.raises(
-        ValueError, match=r"chose 'fast', which is not among .*\['celery', 'slow'\]"
+        ImproperlyConfigured, match=r"chose 'fast', which is not among .*\['celery', 'slow'\]"
     ):
         queue(None, {"q": "fast"})
 

@@ -5,6 +5,7 @@ import logging
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
 from dfws_celery import BROADCAST, SERVER, SYNC, USER, WINDOW, WindowInfo, trigger, trigger_signal
@@ -113,7 +114,7 @@ def test_signal_queue_immediate_mode_runs_handlers_at_trigger(sink):
 
 def test_countdown_outside_celery_is_a_clear_error(settings):
     settings.WEBSOCKET_WORKERS = "thread"
-    with pytest.raises(ValueError, match="need WEBSOCKET_WORKERS = 'celery'"):
+    with pytest.raises(ImproperlyConfigured, match="need WEBSOCKET_WORKERS = 'celery'"):
         trigger_signal(window(), "tests.ping", to=SERVER, countdown=2)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.utils import translation
 
@@ -74,7 +75,7 @@ def test_has_perm_permission_helper():
 
 
 def test_has_perm_needs_app_label_and_codename():
-    with pytest.raises(ValueError, match=r"expected 'app_label\.codename'"):
+    with pytest.raises(ImproperlyConfigured, match=r"expected 'app_label\.codename'"):
         has_perm("add_group")
 
 

@@ -63,7 +63,7 @@ for name in filter(None, os.environ.get("BENCH_EXPERIMENTS", "").split(",")):
         if "dispatch" not in vars(consumer.SignalConsumer):
             consumer.SignalConsumer.dispatch = dispatch_without_db_cleanup  # type: ignore[method-assign]
     elif name == "cache":
-        if not hasattr(consumer, "load_window"):
+        if not hasattr(consumer, "aload_window"):
             consumer.caches = ProcessCaches()  # type: ignore[assignment]
     else:
         raise ValueError(f"unknown BENCH_EXPERIMENTS entry {name!r}: expected dispatch, cache")

@@ -22,7 +22,8 @@ from celery.beat import EmbeddedService
 from celery.signals import setup_logging
 
 from dfws_celery.celery_app import get_celery_app
-from dfws_celery.compiler import declared_queues
+from dfws_celery.registry import REGISTRY
+from dfws_celery.routing import declared_queues
 
 _started = False
 
@@ -40,7 +41,7 @@ def keep_the_server_logging(**kwargs: Any) -> None:
 def start(concurrency: int = 8) -> list[str]:
     """Start the worker and beat threads once; return the consumed queues."""
     global _started
-    queues = declared_queues()
+    queues = declared_queues(REGISTRY.all())
     if _started:
         return queues
     app = get_celery_app()

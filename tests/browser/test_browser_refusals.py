@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,10 +86,12 @@ def test_malformed_frames_get_an_error_frame_and_enqueue_nothing(
     )
 
     assert not_json["opened"] and len(not_json["frames"]) == 1
-    assert '"type": "bad_frame"' in not_json["frames"][0]
-    assert "frame is not valid JSON" in not_json["frames"][0]
-    assert '"type": "bad_frame"' in bad_shape["frames"][0]
-    assert "'opts' must be a JSON object" in bad_shape["frames"][0]
+    not_json_error = json.loads(not_json["frames"][0])["error"]
+    assert not_json_error["type"] == "bad_frame"
+    assert "frame is not valid JSON" in not_json_error["message"]
+    bad_shape_error = json.loads(bad_shape["frames"][0])["error"]
+    assert bad_shape_error["type"] == "bad_frame"
+    assert "'opts' must be a JSON object" in bad_shape_error["message"]
     assert queue_length("idle") == before
 
 

@@ -4,18 +4,17 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from dfws_celery.conf import dfws_settings
 from dfws_celery.registry import REGISTRY
+from dfws_celery.routing import declared_queues_of
 
 
 class Command(BaseCommand):
     help = "List every dfws signal handler with its Celery task name, queue and permission."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        default = dfws_settings.default_queue
         rows = [("SIGNAL", "HANDLER", "TASK", "QUEUE", "ALLOWED")]
         for connection in REGISTRY.all():
-            queues = ",".join(sorted(connection.declared_queues(default)))
+            queues = ",".join(sorted(declared_queues_of(connection)))
             rows.append(
                 (
                     connection.path,

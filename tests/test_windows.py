@@ -7,15 +7,14 @@ import asyncio
 from django.core.cache import caches
 
 from dfws_celery.conf import dfws_settings
-from dfws_web.window_keys import cache_key
-from dfws_web.window_store import AsyncWindowReader, aload_window, load_window
+from dfws_web.windows import AsyncWindowReader, aload_window, cache_key, load_window
 
 ENTRY = {"topics": ["-window.wk-store", "-broadcast"], "window_info": {"window_key": "wk-store"}}
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 def store(key: str, entry: object) -> None:
-    caches[dfws_settings.cache_backend].set(cache_key(dfws_settings.cache_prefix, key), entry, 60)
+    caches[dfws_settings.cache_backend].set(cache_key(key), entry, 60)
 
 
 def read_both(key: str) -> tuple[object, object]:
@@ -29,9 +28,12 @@ def test_redis_cache_entries_read_on_the_loop_and_in_threads():
     assert read_both("wk-unknown") == (None, None)
 
 
-def test_integers_stored_unpickled_by_django_are_read_too():
+def test_a_value_that_is_not_a_window_entry_reads_as_an_unknown_window():
+    # Django stores integers unpickled: both readers decode them, then refuse the shape
     store("wk-int", 7)
-    assert read_both("wk-int") == (7, 7)
+    assert read_both("wk-int") == (None, None)
+    store("wk-shape", {"topics": "-broadcast", "window_info": {}})
+    assert read_both("wk-shape") == (None, None)
 
 
 def test_other_backends_are_read_through_their_own_api(settings):

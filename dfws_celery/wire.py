@@ -1,0 +1,220 @@
+"""The wire format, named once: every frame in both directions, the messages behind them.
+
+Browser -> server (text frames on the window's websocket):
+
+* ``--heartbeat--``, echoed as is;
+* a call ``{"signal", "opts", "call_id"?}`` (:class:`CallFrame`).
+
+Server -> browser:
+
+* a signal ``{"signal", "opts", "signal_id"}`` (:class:`SignalFrame`);
+* an ack ``{"call_id", "ack": {"handlers", "timeout"}}``, or a refusal
+  ``{"call_id", "ack": {"handlers": []}, "error"}`` / ``{"error"}`` when the
+  frame had no call id;
+* per handler, a result ``{"call_id", "handler", "result"}``, an error
+  ``{"call_id", "handler", "error"}`` or a progress report
+  ``{"call_id", "handler", "progress": {"fraction", "message"}}``.
+
+Behind them: the channel-layer message that carries a frame to a group
+(:class:`LayerFrame`), the task message of a handler (positional
+``(window_info, kwargs_json)`` plus :class:`TaskKwargs`), the
+``runworker`` message of the ``channels`` backend, and the window entry
+that ``set_websocket_topics`` caches for the consumer (:class:`WindowEntry`).
+
+Builders return the JSON text.  Those on the hot path splice already
+encoded JSON (the signal's arguments, a handler's result) into the frame
+instead of decoding and encoding it again.  ``frontend/src/wire.generated.ts``
+is generated from this module and :mod:`dfws_celery.errors`
+(``python -m scripts.wire_ts``); ``make test`` fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from typing import Any, Literal, NotRequired, TypedDict
+
+from dfws_celery.errors import BadFrame, ErrorBody, FrameTooLarge
+
+HEARTBEAT = "--heartbeat--"
+CALL_ID_MAX = 100
+
+WindowInfoValues = dict[str, Any]
+"""A ``WindowInfo`` as plain JSON values (what ``WINDOW_INFO_MIDDLEWARES`` write)."""
+
+
+class CloseCode(IntEnum):
+    """Websocket close codes the server sends when it refuses a window.
+
+    The client does not reconnect after one of these: the page must be loaded again.
+    """
+
+    FORGED_KEY = 4003
+    """No window key, a key not signed by this site, or one bound to another session."""
+    UNKNOWN_WINDOW = 4004
+    """The window's cache entry is gone (expired, evicted, never written)."""
+
+
+# ---- browser -> server ----
+
+
+class CallFrame(TypedDict):
+    signal: str
+    opts: dict[str, Any]
+    call_id: NotRequired[str]
+
+
+# ---- server -> browser ----
+
+
+class SignalFrame(TypedDict):
+    signal: str
+    opts: dict[str, Any]
+    signal_id: str
+
+
+class Ack(TypedDict):
+    handlers: list[str]
+    timeout: NotRequired[float]
+
+
+class AckFrame(TypedDict):
+    call_id: str
+    ack: Ack
+    error: NotRequired[ErrorBody]
+
+
+class ResultFrame(TypedDict):
+    call_id: str
+    handler: str
+    result: Any
+
+
+class ErrorFrame(TypedDict):
+    call_id: NotRequired[str]
+    handler: NotRequired[str]
+    error: ErrorBody
+
+
+class Progress(TypedDict):
+    fraction: float | None
+    message: str
+
+
+class ProgressFrame(TypedDict):
+    call_id: str
+    handler: str
+    progress: Progress
+
+
+# ---- behind the frames ----
+
+
+class LayerFrame(TypedDict):
+    """The channel-layer message that makes each consumer of a group send ``text``."""
+
+    type: Literal["dfws.frame"]
+    text: str
+
+
+class TaskKwargs(TypedDict, total=False):
+    """Keyword arguments of a handler task message; empty unless a browser called."""
+
+    from_client: bool
+    call_id: str | None
+
+
+class ExecuteMessage(TypedDict):
+    """What the ``channels`` backend sends to a queue's channel for ``runworker``."""
+
+    type: Literal["dfws.execute"]
+    task_name: str
+    window_info: WindowInfoValues
+    kwargs: str
+    from_client: bool
+    call_id: str | None
+
+
+class WindowEntry(TypedDict):
+    """The cache entry of one window: its topics and who it is."""
+
+    topics: list[str]
+    window_info: WindowInfoValues
+
+
+# ---- builders ----
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def signal_frame(path: str, encoded_opts: str, signal_id: str) -> str:
+    """A :class:`SignalFrame` around arguments already encoded by the signal encoder."""
+    return f'{{"signal":{_dumps(path)},"opts":{encoded_opts},"signal_id":"{signal_id}"}}'
+
+
+def ack_frame(call_id: str, handlers: list[str], timeout: float) -> str:
+    frame: AckFrame = {"call_id": call_id, "ack": {"handlers": handlers, "timeout": timeout}}
+    return _dumps(frame)
+
+
+def refusal_frame(error: ErrorBody, call_id: str | None = None) -> str:
+    """The edge refused a frame: a refused call is acked with no handler."""
+    if call_id is None:
+        return _dumps({"error": error})
+    frame: AckFrame = {"call_id": call_id, "ack": {"handlers": []}, "error": error}
+    return _dumps(frame)
+
+
+def result_frame(call_id: str, handler: str, encoded_result: str) -> str:
+    """A :class:`ResultFrame` around a result already encoded by the signal encoder."""
+    return f'{{"call_id":{_dumps(call_id)},"handler":{_dumps(handler)},"result":{encoded_result}}}'
+
+
+def error_frame(call_id: str, handler: str, error: ErrorBody) -> str:
+    frame: ErrorFrame = {"call_id": call_id, "handler": handler, "error": error}
+    return _dumps(frame)
+
+
+def progress_frame(call_id: str, handler: str, fraction: float | None, message: str) -> str:
+    progress: Progress = {"fraction": fraction, "message": message}
+    frame: ProgressFrame = {"call_id": call_id, "handler": handler, "progress": progress}
+    return _dumps(frame)
+
+
+def layer_frame(text: str) -> LayerFrame:
+    return {"type": "dfws.frame", "text": text}
+
+
+# ---- reading what the browser sent ----
+
+CALL_KEYS = frozenset(CallFrame.__annotations__)
+
+
+def parse_call_frame(text: str, max_size: int) -> CallFrame:
+    """Decode and check a browser frame, or raise a ``SignalError`` naming the problem."""
+    if len(text) > max_size:
+        raise FrameTooLarge(f"frame of {len(text)} bytes exceeds {max_size} bytes")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BadFrame(f"frame is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadFrame("frame must be a JSON object")
+    call_id = data.get("call_id")
+    if call_id is not None and (not isinstance(call_id, str) or len(call_id) > CALL_ID_MAX):
+        raise BadFrame(f"'call_id' must be a string of at most {CALL_ID_MAX} characters")
+    signal = data.get("signal")
+    if not isinstance(signal, str) or not signal:
+        raise BadFrame("'signal' must be a non-empty string", call_id=call_id)
+    opts = data.get("opts", {})
+    if not isinstance(opts, dict):
+        raise BadFrame("'opts' must be a JSON object", call_id=call_id)
+    extra = set(data) - CALL_KEYS
+    if extra:
+        raise BadFrame(f"unexpected keys {sorted(extra)}", call_id=call_id)
+    frame: CallFrame = {"signal": signal, "opts": opts}
+    if call_id is not None:
+        frame["call_id"] = call_id
+    return frame

@@ -1,0 +1,223 @@
+"""Window identity: the key of each page view, its cookies, its session, its cache entry.
+
+A *window* is one page view.  Its life at the edge, in order:
+
+1. ``WebsocketMiddleware`` gives the request a fresh, unguessable key
+   (:func:`new_window_key`);
+2. the view calls :func:`set_websocket_topics`, which writes the window's
+   :class:`~dfws_celery.wire.WindowEntry` — its serialized topics and its
+   ``WindowInfo`` — in ``WEBSOCKET_CACHE_BACKEND`` for
+   ``WEBSOCKET_CACHE_EXPIRE`` seconds;
+3. the middleware sets the cookies ``dfwskey`` (the signed key) and
+   ``dfwsurl`` (the websocket URL, which carries the signed key too: cookies
+   are shared by every tab, the URL is not);
+4. the consumer unsigns the key (:func:`unsign`), reads the entry
+   (:func:`aload_window`) and checks that the socket comes from the session
+   that loaded the page (:func:`same_session`).
+
+Reading the entry at connect is on the hot path; three costs of Django's
+cache API matter there, once per socket:
+
+* ``caches[alias]`` is per asyncio task, so each consumer would build its
+  own backend — for Redis a client, a pool and a TCP connection kept open
+  as long as the socket lives;
+* Django's ``RedisCache`` builds a new redis-py client for every operation,
+  half the CPU of a ``get``;
+* ``aget()`` hops to the process's single sync thread; any hop to a worker
+  thread costs more CPU than the read itself.
+
+So :func:`aload_window` reads a plain ``RedisCache`` on the event loop with
+one ``redis.asyncio`` client per loop, decoding with the backend's own
+serializer; other backends are read by :func:`load_window` in a worker
+thread, with one backend per thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core import signing
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from dfws_celery._compat import redis_cache_options, redis_cache_parts
+from dfws_celery.conf import dfws_settings
+from dfws_celery.targets import BROADCAST, SESSION, USER, WINDOW
+from dfws_celery.window_info import WindowInfo
+from dfws_celery.window_info_middlewares import hash_session_key
+from dfws_celery.wire import WindowEntry, WindowInfoValues
+
+SALT = "dfws.window-key"
+COOKIE_KEY = "dfwskey"
+COOKIE_URL = "dfwsurl"
+QUERY_KEY = COOKIE_KEY  # ?dfwskey= in the websocket URL
+
+
+# ---- the key ----
+
+
+def new_window_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def sign(window_key: str) -> str:
+    return signing.Signer(salt=SALT).sign(window_key)
+
+
+def unsign(value: str | None) -> str | None:
+    """The window key inside a signed value, or ``None`` if it is not ours."""
+    if not value:
+        return None
+    try:
+        return signing.Signer(salt=SALT).unsign(value)
+    except signing.BadSignature:
+        return None
+
+
+def cache_key(window_key: str) -> str:
+    return f"{dfws_settings.cache_prefix}:window:{window_key}"
+
+
+# ---- the session ----
+
+
+def same_session(session_key: str | None, window_info: WindowInfoValues) -> bool:
+    """Whether ``session_key`` (the socket's session cookie) is the page's session.
+
+    Compared through the hash the page's ``WindowInfo`` carries: the session
+    key itself never leaves the web process.
+    """
+    expected = window_info.get("session_hash")
+    if not expected:  # the page had no session
+        return True
+    if not session_key:
+        return False
+    return hash_session_key(session_key) == expected
+
+
+# ---- writing the entry ----
+
+
+def set_websocket_topics(request: HttpRequest, *topics: Any) -> None:
+    """Make this page's websocket receive signals sent to ``topics``.
+
+    The window always gets ``WINDOW``, ``BROADCAST``, ``USER`` and
+    ``SESSION``.  Lists and sets are flattened, so the older
+    ``set_websocket_topics(request, [obj1, obj2])`` form works too.
+    """
+    if not getattr(request, "dfws_middleware", False):
+        raise ImproperlyConfigured(
+            "set_websocket_topics() needs the dfws middleware: add "
+            '"dfws_web.middleware.WebsocketMiddleware" to MIDDLEWARE '
+            '(after "django.contrib.auth.middleware.AuthenticationMiddleware")'
+        )
+    window_info = WindowInfo.new(request)
+    serializer = dfws_settings.topic_serializer
+    wanted: list[Any] = [WINDOW, BROADCAST, USER, SESSION]
+    for topic in topics:
+        wanted.extend(topic if isinstance(topic, list | set) else [topic])
+    serialized: list[str] = []
+    for topic in wanted:
+        value = serializer(window_info, topic)
+        if value is not None and value not in serialized:
+            serialized.append(value)
+    request.dfws_topics = serialized  # type: ignore[attr-defined]
+    entry: WindowEntry = {"topics": serialized, "window_info": window_info.to_dict()}
+    cache = caches[dfws_settings.cache_backend]
+    cache.set(cache_key(request.window_key), entry, dfws_settings.cache_expire)  # type: ignore[attr-defined]
+
+
+# ---- reading the entry ----
+
+_threads = threading.local()
+_generation = 0  # bumped when tests override CACHES: every thread then builds new readers
+
+
+@receiver(setting_changed)
+def _forget_readers(*, setting: str, **kwargs: Any) -> None:
+    global _generation
+    if setting in ("CACHES", "WEBSOCKET_CACHE_BACKEND", "WEBSOCKET_CACHE_PREFIX"):
+        _generation += 1
+
+
+def load_window(window_key: str) -> WindowEntry | None:
+    """The cache entry of ``window_key`` (or ``None``), read in a worker thread.
+
+    For the backends :class:`AsyncWindowReader` cannot read: one backend per
+    thread (not ``caches[alias]``, which is per consumer task), public API.
+    """
+    alias = dfws_settings.cache_backend
+    if getattr(_threads, "generation", None) != _generation:
+        _threads.backends, _threads.generation = {}, _generation
+    backends: dict[str, BaseCache] = _threads.backends
+    backend = backends.get(alias)
+    if backend is None:
+        backend = backends[alias] = caches.create_connection(alias)
+    return _entry(backend.get(cache_key(window_key)))
+
+
+# options of Django's RedisCache that are sync-only classes: with them, read in a thread
+_SYNC_ONLY_OPTIONS = ("pool_class", "parser_class")
+
+
+class AsyncWindowReader:
+    """One event loop's reader of a plain ``RedisCache``."""
+
+    def __init__(self, backend: Any) -> None:
+        from redis import asyncio as aioredis
+
+        server, options, serializer = redis_cache_parts(backend)
+        self.backend = backend
+        self.client = aioredis.Redis.from_url(server, **options)
+        self.serializer = serializer
+
+    @staticmethod
+    def usable(backend: BaseCache) -> bool:
+        from django.core.cache.backends.redis import RedisCache
+
+        options = redis_cache_options(backend)
+        return type(backend) is RedisCache and not any(k in options for k in _SYNC_ONLY_OPTIONS)
+
+    async def get(self, window_key: str) -> WindowEntry | None:
+        key = self.backend.make_and_validate_key(cache_key(window_key))
+        value = await self.client.get(key)
+        return None if value is None else _entry(self.serializer.loads(value))
+
+
+_loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, AsyncWindowReader | None]]
+_loops = weakref.WeakKeyDictionary()
+
+
+async def aload_window(window_key: str) -> WindowEntry | None:
+    """:func:`load_window` for the event loop."""
+    alias = dfws_settings.cache_backend
+    readers = _loops.setdefault(asyncio.get_running_loop(), {})
+    slot = (alias, _generation)
+    if slot not in readers:
+        backend = caches.create_connection(alias)
+        readers[slot] = AsyncWindowReader(backend) if AsyncWindowReader.usable(backend) else None
+    reader = readers[slot]
+    if reader is None:
+        return await sync_to_async(load_window, thread_sensitive=False)(window_key)
+    return await reader.get(window_key)
+
+
+def _entry(value: Any) -> WindowEntry | None:
+    """``value`` if it has the shape :func:`set_websocket_topics` writes, else ``None``."""
+    if (
+        isinstance(value, Mapping)
+        and isinstance(value.get("topics"), list)
+        and isinstance(value.get("window_info"), dict)
+    ):
+        return {"topics": value["topics"], "window_info": value["window_info"]}
+    return None
