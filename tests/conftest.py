@@ -8,7 +8,14 @@ import pytest
 
 from tests import services
 
-services.ensure_redis()
+UNIT_TESTS = Path(__file__).resolve().parent / "unit"
+
+
+@pytest.fixture(autouse=True)
+def _redis(request: pytest.FixtureRequest) -> None:
+    """Every test but the unit tier may talk to Redis: start one if none answers."""
+    if not Path(request.node.path).is_relative_to(UNIT_TESTS):
+        services.ensure_redis()
 
 
 @pytest.fixture(scope="session")

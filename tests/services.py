@@ -21,9 +21,14 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+_redis_seen = False
+
+
 def ensure_redis() -> None:
-    """Use the Redis at 127.0.0.1:6379; start one if none answers."""
-    if port_open("127.0.0.1", 6379):
+    """Use the Redis at 127.0.0.1:6379; start one if none answers (checked once per run)."""
+    global _redis_seen
+    if _redis_seen or port_open("127.0.0.1", 6379):
+        _redis_seen = True
         return
     server = shutil.which("redis-server")
     if server is None:
@@ -33,6 +38,7 @@ def ensure_redis() -> None:
         check=True,
     )
     wait_until(lambda: port_open("127.0.0.1", 6379), 10, "redis-server to listen")
+    _redis_seen = True
 
 
 def free_port() -> int:

@@ -1,0 +1,25 @@
+"""The fast tier: no Redis, broker, daphne or browser.
+
+Every test here runs on Django's local-memory cache and Channels' in-memory
+layer, and sends nothing to Celery (``SignalQueue`` records, or the
+``thread`` backend runs handlers in this process).  ``make test-fast`` runs
+this folder with the Redis and broker URLs pointed at a closed port, so a
+test that reaches for a service fails instead of passing by luck.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+IN_MEMORY = {
+    "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+    "CHANNEL_LAYERS": {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+}
+
+
+@pytest.fixture(autouse=True)
+def in_memory(settings: Any) -> None:
+    for name, value in IN_MEMORY.items():
+        setattr(settings, name, value)
