@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg | sha1sum | cut -c1-12)
 CHROMIUM ?= /usr/bin/chromium
 JS := dfws_web/static/js/df_websockets.min.js
 
-.PHONY: test lint pytest frontend frontend-test frontend-check chromium demo demo-redis bench clean
+.PHONY: test test-fast lint pytest frontend frontend-test frontend-check chromium demo demo-redis bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,10 +42,19 @@ chromium:
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
+# ruff, mypy strict, and the import contract of .importlinter (`python -m scripts.deps`
+# draws the graph)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check dfws_celery dfws_web
+	$(VENV)/bin/ruff format --check dfws_celery dfws_web scripts
 	$(VENV)/bin/mypy dfws_celery dfws_web
+	$(VENV)/bin/lint-imports --no-cache
+
+# the unit tier alone (tests/unit): no Redis, broker, daphne or browser. Redis and broker
+# URLs point at a closed port, so a unit test that reaches for a service fails
+test-fast: $(STAMP)
+	DFWS_TEST_REDIS=redis://127.0.0.1:1/10 DFWS_TEST_BROKER=redis://127.0.0.1:1/10 \
+	  $(VENV)/bin/pytest -q tests/unit
 
 # everything on the recommended Redis Pub/Sub channel layer, then the real-stack tests that
 # cross the layer once more on channels_redis' list-based RedisChannelLayer
