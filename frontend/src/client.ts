@@ -4,7 +4,7 @@ import { CallBook, type CallProgress } from "./calls";
 import { Connection, type SocketConstructor } from "./connection";
 import { absoluteSocketUrl, socketUrlFromCookies } from "./cookie";
 import { DFSignalError } from "./errors";
-import { decodeServerFrame, isRecord, type ErrorInfo, type Opts } from "./frames";
+import { decodeServerFrame, isRecord, type ErrorInfo, type Opts, type OutgoingCall } from "./frames";
 import { HTML_SIGNALS } from "./html";
 import { Logger } from "./log";
 import { defaultOptions, type DFSignalsOptions } from "./options";
@@ -157,7 +157,8 @@ export function createClient(): Client {
       const callId = `${idPrefix}-${lastId.toString(36)}`;
       let text: string;
       try {
-        text = JSON.stringify({ signal: name, opts, call_id: callId });
+        const frame: OutgoingCall = { signal: name, opts, call_id: callId };
+        text = JSON.stringify(frame);
       } catch (err) {
         return unsent(ranLocally, { type: "not_serializable", message: String(err) }, callId);
       }

@@ -1,4 +1,4 @@
-import { HEARTBEAT } from "./frames";
+import { HEARTBEAT, REFUSAL_CLOSE_CODES } from "./frames";
 import type { Logger } from "./log";
 import type { DFSignalsOptions } from "./options";
 
@@ -16,8 +16,6 @@ export interface SocketLike {
 export type SocketConstructor = new (url: string) => SocketLike;
 
 const OPEN = 1;
-/** Close codes of a server that refused the window (bad origin, forged key, unknown window). */
-const REFUSED_CODES = new Set([4001, 4003, 4004]);
 
 /**
  * One websocket to the server, kept alive: a heartbeat while open, frames
@@ -126,9 +124,9 @@ export class Connection {
     this.stopHeartbeat();
     const { reconnectBaseMs: base, reconnectCapMs: cap } = this.options;
     let delay: number;
-    if (REFUSED_CODES.has(event.code)) {
+    if (REFUSAL_CLOSE_CODES.has(event.code)) {
       this.log.warn(
-        `server refused the websocket (code ${event.code}: ${event.reason || "origin, key or window"});` +
+        `server refused the websocket (code ${event.code}: ${event.reason || "key or window"});` +
           ` retrying in ${cap} ms`,
       );
       delay = cap;

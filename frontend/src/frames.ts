@@ -1,22 +1,33 @@
 /**
  * The wire format: what the browser sends and what the server may answer.
- * Server frames are untrusted JSON, decoded here once into typed shapes.
+ * The frame shapes, the heartbeat and the error types come from
+ * `wire.generated.ts` (generated from the server's Python); server frames are
+ * untrusted JSON, decoded here once into typed shapes.
  */
+import type {
+  Ack,
+  AckFrame,
+  CallFrame,
+  ErrorBody,
+  ErrorFrame,
+  Progress,
+  ProgressFrame,
+  ResultFrame,
+  ServerErrorType,
+  SignalFrame,
+} from "./wire.generated";
+
+export * from "./wire.generated";
 
 export type Opts = Record<string, unknown>;
 
-/** Text frame sent periodically by the browser and echoed by the server. */
-export const HEARTBEAT = "--heartbeat--";
+/** Browser -> server: run the server handlers of `signal`; the client always sends a call id. */
+export type OutgoingCall = Required<CallFrame>;
 
-/** Browser -> server: run the server handlers of `signal`. */
-export interface CallFrame {
-  signal: string;
-  opts: Opts;
-  call_id: string;
-}
-
+/** An error as the client reports it: one the server sent, or one of the client's own. */
 export interface ErrorInfo {
-  type: string;
+  /** A `ServerErrorType`, or a client-side one ("timeout", "not_serializable", ...). */
+  type: ServerErrorType | (string & {});
   message: string;
   argument?: string;
 }
@@ -49,6 +60,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Untrusted JSON read through the keys of a wire type: a key renamed in Python fails to compile. */
+type Untrusted<T> = { [K in keyof T]?: unknown };
+type AnyServerFrame = SignalFrame & AckFrame & ResultFrame & ErrorFrame & ProgressFrame;
+
 /** Decode a JSON text frame; a string result explains why it was not understood. */
 export function decodeServerFrame(text: string): ServerFrame | string {
   let raw: unknown;
@@ -60,6 +75,10 @@ export function decodeServerFrame(text: string): ServerFrame | string {
   if (!isRecord(raw)) {
     return "not a JSON object";
   }
+  return decodeObject(raw);
+}
+
+function decodeObject(raw: Untrusted<AnyServerFrame>): ServerFrame | string {
   const callId = raw.call_id;
   const isReply = "ack" in raw || "result" in raw || "error" in raw || "progress" in raw;
   if (typeof callId === "string" && isReply) {
@@ -79,13 +98,14 @@ export function decodeServerFrame(text: string): ServerFrame | string {
   return "neither a signal, a call reply nor an error";
 }
 
-function decodeReply(raw: Record<string, unknown>, callId: string): ServerFrame | string {
+function decodeReply(raw: Untrusted<AnyServerFrame>, callId: string): ServerFrame | string {
   const handler = typeof raw.handler === "string" ? raw.handler : undefined;
   if (isRecord(raw.ack)) {
-    const handlers = Array.isArray(raw.ack.handlers)
-      ? raw.ack.handlers.filter((h): h is string => typeof h === "string")
+    const ack: Untrusted<Ack> = raw.ack;
+    const handlers = Array.isArray(ack.handlers)
+      ? ack.handlers.filter((h): h is string => typeof h === "string")
       : [];
-    const timeout = raw.ack.timeout;
+    const timeout = ack.timeout;
     return {
       kind: "ack",
       callId,
@@ -101,7 +121,7 @@ function decodeReply(raw: Record<string, unknown>, callId: string): ServerFrame 
     return { kind: "result", callId, handler, result: raw.result };
   }
   if (isRecord(raw.progress)) {
-    const { fraction, message } = raw.progress;
+    const { fraction, message }: Untrusted<Progress> = raw.progress;
     return {
       kind: "progress",
       callId,
@@ -114,7 +134,7 @@ function decodeReply(raw: Record<string, unknown>, callId: string): ServerFrame 
 }
 
 function decodeError(raw: unknown): ErrorInfo {
-  const obj = isRecord(raw) ? raw : {};
+  const obj: Untrusted<ErrorBody> = isRecord(raw) ? raw : {};
   const info: ErrorInfo = {
     type: typeof obj.type === "string" && obj.type ? obj.type : "error",
     message: typeof obj.message === "string" ? obj.message : "",
