@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg | sha1sum | cut -c1-12)
 CHROMIUM ?= /usr/bin/chromium
 JS := dfws_web/static/js/df_websockets.min.js
 
-.PHONY: test test-fast lint pytest frontend frontend-test frontend-check chromium demo demo-redis bench clean
+.PHONY: test test-fast lint pytest frontend frontend-test frontend-check wire-check chromium demo demo-redis bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ frontend-check: frontend
 	  && cmp $$tmp/df_websockets.min.js ../$(JS) \
 	  && cmp $$tmp/df_websockets.min.js.map ../$(JS).map \
 	  || { echo "$(JS) is stale: run 'cd frontend && npm run build' and commit it"; exit 1; }
+
+# fail when frontend/src/wire.generated.ts is stale against dfws_celery/wire.py and errors.py
+wire-check: $(STAMP)
+	$(PY) -m scripts.wire_ts --check
 
 frontend-test: frontend
 	cd frontend && npm run --silent typecheck && npm test --silent
@@ -64,7 +68,7 @@ pytest: $(STAMP) chromium
 	$(VENV)/bin/pytest
 	DFWS_TEST_LAYER=list $(VENV)/bin/pytest -q $(LAYER_TESTS)
 
-test: $(STAMP) frontend-check frontend-test lint pytest
+test: $(STAMP) wire-check frontend-check frontend-test lint pytest
 
 # ---- the sample project (sample_project/) ----
 DEMO_ADDR ?= 127.0.0.1:8000

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { CloseCode } from "../src/wire.generated";
 import { FakeSocket, SOCKET_URL, connectedClient, takeConsole } from "./helpers";
 
 beforeEach(() => {
@@ -91,6 +92,24 @@ describe("reconnection", () => {
     expect(FakeSocket.instances).toHaveLength(1);
     vi.advanceTimersByTime(1);
     expect(FakeSocket.instances).toHaveLength(2);
+  });
+
+  it("treats the server's close codes as refusals: no quick retry after UNKNOWN_WINDOW", () => {
+    vi.spyOn(Math, "random").mockReturnValue(0); // an ordinary drop would reconnect at once
+    const { socket } = connectedClient();
+    socket.drop(CloseCode.UNKNOWN_WINDOW);
+    expect(takeConsole("warn")[0]?.join(" ")).toMatch(/refused the websocket \(code 4004: key or window\)/);
+    vi.advanceTimersByTime(29_999);
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it("treats 4001, which the server never sends, as an ordinary drop", () => {
+    vi.spyOn(Math, "random").mockReturnValue(0);
+    const { socket } = connectedClient();
+    socket.drop(4001);
+    vi.advanceTimersByTime(0);
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(takeConsole("warn")).toEqual([]);
   });
 
   it("flushes calls made while disconnected once reconnected", () => {
