@@ -46,7 +46,8 @@ WindowInfoValues = dict[str, Any]
 class CloseCode(IntEnum):
     """Websocket close codes the server sends when it refuses a window.
 
-    The client does not reconnect after one of these: the page must be loaded again.
+    After one of these the client warns and waits the longest reconnect delay
+    (``reconnectCapMs``, 30 s) instead of retrying at once: a reload fixes it.
     """
 
     FORGED_KEY = 4003

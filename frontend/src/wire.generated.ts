@@ -7,7 +7,8 @@ export const HEARTBEAT = "--heartbeat--";
 /**
  * Websocket close codes the server sends when it refuses a window.
  *
- * The client does not reconnect after one of these: the page must be loaded again.
+ * After one of these the client warns and waits the longest reconnect delay
+ * (`reconnectCapMs`, 30 s) instead of retrying at once: a reload fixes it.
  */
 export const CloseCode = {
   /** No window key, a key not signed by this site, or one bound to another session. */
