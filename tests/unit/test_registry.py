@@ -62,12 +62,18 @@ def test_the_same_function_declared_twice_is_kept_once(declared):
 
 
 def test_another_function_with_the_same_task_name_is_refused(declared):
-    signal("unit.reg.a", name="unit.reg.dup")(lambda window_info: None)
+    def one(window_info):
+        pass
+
+    def two(window_info):
+        pass
+
+    signal("unit.reg.a", name="unit.reg.dup")(one)
     with pytest.raises(
         ImproperlyConfigured,
         match=r"Task name 'unit.reg.dup' of dfws signal 'unit.reg.b' is already used by .*pass a distinct name=",
     ):
-        signal("unit.reg.b", name="unit.reg.dup")(lambda window_info: None)
+        signal("unit.reg.b", name="unit.reg.dup")(two)
     assert REGISTRY.get("unit.reg.b") == []
 
 
@@ -78,7 +84,10 @@ def test_an_invalid_path_is_refused(path):
 
 
 def test_a_path_may_hold_dashes_and_underscores(declared):
-    signal("unit_reg.with-dash._x")(lambda window_info: None)
+    def handler(window_info):
+        pass
+
+    signal("unit_reg.with-dash._x")(handler)
     assert REGISTRY.get("unit_reg.with-dash._x")
 
 
@@ -114,7 +123,11 @@ def test_bad_options_are_refused_with_what_is_allowed():
 
 def test_a_dynamic_queue_is_accepted(declared):
     queue = DynamicQueue(lambda wi, kw: "a", ["a"])
-    signal("unit.reg.dynamic", queue=queue)(lambda window_info: None)
+
+    def handler(window_info):
+        pass
+
+    signal("unit.reg.dynamic", queue=queue)(handler)
     assert REGISTRY.get("unit.reg.dynamic")[0].queue is queue
 
 
