@@ -1,0 +1,95 @@
+"""``manage.py check`` for the dfws core: worker mode, cache, channel layer."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.checks import run_checks
+
+from dfws_celery.layers import redis_channel_layer, redis_pubsub_channel_layer
+from tests.celery_app import app
+
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1",
+    }
+}
+DUMMY = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+URL = "redis://127.0.0.1:1/1"  # never connected to: checks read the settings only
+
+
+def messages():
+    return run_checks(tags=["dfws"])
+
+
+def ids():
+    return [m.id for m in messages()]
+
+
+@pytest.fixture
+def redis_cache(settings):
+    settings.CACHES = REDIS
+
+
+def test_a_shared_cache_and_a_layer_pass(redis_cache):
+    assert ids() == []
+
+
+def test_an_unknown_worker_mode_is_one_error(settings, redis_cache):
+    settings.WEBSOCKET_WORKERS = "fibers"
+    [error] = messages()
+    assert error.id == "dfws.E001" and "celery, thread, process, channels" in error.hint
+
+
+def test_the_cache_alias_must_exist(settings):
+    settings.WEBSOCKET_CACHE_BACKEND = "websockets"
+    [error] = messages()
+    assert error.id == "dfws.E002" and "CACHES['websockets']" in error.hint
+
+
+@pytest.mark.parametrize("mode", ["celery", "thread"])
+def test_a_dummy_cache_is_always_an_error(settings, mode):
+    settings.CACHES = DUMMY
+    settings.WEBSOCKET_WORKERS = mode
+    assert ids() == ["dfws.E003"]
+
+
+@pytest.mark.parametrize("mode", ["celery", "process", "channels"])
+def test_a_local_memory_cache_with_workers_in_other_processes_is_a_warning(settings, mode):
+    settings.WEBSOCKET_WORKERS = mode
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(URL)}
+    assert ids() == ["dfws.W004"]
+
+
+def test_a_local_memory_cache_is_fine_for_thread_workers(settings):
+    settings.WEBSOCKET_WORKERS = "thread"
+    assert ids() == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("task_always_eager", True), ("broker_url", "memory://")]
+)
+def test_a_local_memory_cache_is_fine_when_celery_runs_in_this_process(monkeypatch, option, value):
+    monkeypatch.setitem(app.conf, option, value)
+    assert ids() == []
+
+
+def test_a_channel_layer_is_needed(settings, redis_cache):
+    settings.CHANNEL_LAYERS = {}
+    [error] = messages()
+    assert error.id == "dfws.E005" and "InMemoryChannelLayer" in error.hint
+
+
+def test_channels_workers_need_the_list_layer(settings, redis_cache):
+    settings.WEBSOCKET_WORKERS = "channels"
+    settings.CHANNEL_LAYERS = {"default": redis_pubsub_channel_layer(URL)}
+    [error] = messages()
+    assert error.id == "dfws.E009" and "redis_channel_layer()" in error.hint
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(URL)}
+    assert ids() == []
+
+
+def test_the_pubsub_layer_is_fine_with_celery_workers(settings, redis_cache):
+    settings.CHANNEL_LAYERS = {"default": redis_pubsub_channel_layer(URL)}
+    assert ids() == []
