@@ -1,0 +1,92 @@
+"""Forwarding a browser call: which handlers it may reach, on which queues."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from dfws_celery import DynamicQueue, everyone, is_authenticated, signal
+from dfws_celery.errors import Forbidden, UnknownSignal
+from dfws_celery.testing import SignalQueue
+from dfws_web.calls import callable_handlers, forward
+
+TASK_NUMBERS = itertools.count()
+BY_SIZE = DynamicQueue(
+    lambda wi, kw: "big" if kw.get("size", 0) > 10 else "celery", ["celery", "big"]
+)
+CALLER = {"window_key": "w1", "session_hash": "s1"}
+
+
+def declare(path, **options):
+    def handler(window_info, size: int = 0):
+        pass
+
+    # a fresh task name each time: Celery keeps the task of a forgotten declaration
+    name = f"{path}.{next(TASK_NUMBERS)}"
+    signal(path, name=name, **options)(handler)
+    return name
+
+
+def test_an_unknown_signal_is_refused_with_the_call_id():
+    with pytest.raises(
+        UnknownSignal, match="no server handler for dfws signal 'unit.calls.nobody'"
+    ) as info:
+        callable_handlers("unit.calls.nobody", "c1")
+    assert info.value.call_id == "c1"
+
+
+def test_a_server_side_signal_is_forbidden_to_browsers(declared):
+    declare("unit.calls.private")
+    with (
+        SignalQueue() as queue,
+        pytest.raises(
+            Forbidden, match="'unit.calls.private' cannot be called from a browser"
+        ) as info,
+    ):
+        forward("unit.calls.private", {}, "c2", CALLER)
+    assert info.value.call_id == "c2"
+    assert dict(queue.python_signals) == {}
+
+
+def test_only_the_browser_callable_handlers_are_reached(declared):
+    declare("unit.calls.mixed")
+    open_name = declare("unit.calls.mixed", is_allowed_to=is_authenticated)
+    # the permission itself is checked in the worker: here it only has to exist
+    assert [c.task_name for c in callable_handlers("unit.calls.mixed", None)] == [open_name]
+
+
+def test_a_call_is_enqueued_per_handler_as_from_a_browser(declared):
+    first = declare("unit.calls.multi", is_allowed_to=everyone)
+    second = declare("unit.calls.multi", is_allowed_to=everyone, queue="slow")
+    with SignalQueue() as queue:
+        names = forward("unit.calls.multi", {"size": 1}, "c3", CALLER)
+    assert names == [first, second]
+    assert queue.python_signals["celery"] == [
+        ["unit.calls.multi", CALLER, {"size": 1}, True, None, True, "celery"]
+    ]
+    assert queue.python_signals["slow"][0][3] is True
+
+
+def test_a_dynamic_queue_chooses_from_the_arguments(declared):
+    declare("unit.calls.dynamic", is_allowed_to=everyone, queue=BY_SIZE)
+    with SignalQueue() as queue:
+        forward("unit.calls.dynamic", {"size": 50}, None, CALLER)
+        forward("unit.calls.dynamic", {"size": 5}, None, CALLER)
+    assert [e[2] for e in queue.python_signals["big"]] == [{"size": 50}]
+    assert [e[2] for e in queue.python_signals["celery"]] == [{"size": 5}]
+
+
+def test_the_call_id_reaches_the_backend(declared):
+    declare("unit.calls.id", is_allowed_to=everyone)
+    seen = []
+
+    class Recorder(SignalQueue):
+        def enqueue(
+            self, connection, queue, info, kwargs, *, from_client=False, call_id=None, delivery=None
+        ):
+            seen.append((queue, info, kwargs, from_client, call_id))
+
+    with Recorder():
+        forward("unit.calls.id", {"size": 2}, "c4", CALLER)
+    assert seen == [("celery", CALLER, '{"size":2}', True, "c4")]
