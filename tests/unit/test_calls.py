@@ -30,7 +30,7 @@ def declare(path, **options):
 
 def test_an_unknown_signal_is_refused_with_the_call_id():
     with pytest.raises(
-        UnknownSignal, match="no server handler for dfws signal 'unit.calls.nobody'"
+        UnknownSignal, match=r"no server handler for dfws signal 'unit\.calls\.nobody'"
     ) as info:
         callable_handlers("unit.calls.nobody", "c1")
     assert info.value.call_id == "c1"
@@ -41,7 +41,7 @@ def test_a_server_side_signal_is_forbidden_to_browsers(declared):
     with (
         SignalQueue() as queue,
         pytest.raises(
-            Forbidden, match="'unit.calls.private' cannot be called from a browser"
+            Forbidden, match=r"'unit\.calls\.private' cannot be called from a browser"
         ) as info,
     ):
         forward("unit.calls.private", {}, "c2", CALLER)
