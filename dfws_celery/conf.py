@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_MAX_FRAME_SIZE": 65536,
     "WEBSOCKET_CALL_TIMEOUT": 30,
     "WEBSOCKET_RATE_LIMIT": 20,
+    "WEBSOCKET_ALLOWED_ORIGINS": [],
 }
 
 
@@ -110,6 +111,11 @@ class DfwsSettings:
     def rate_limit(self) -> float:
         """Browser calls per second and per window (bursts of twice that); 0 disables."""
         return float(_get("WEBSOCKET_RATE_LIMIT"))
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins besides the site's own that may open a websocket."""
+        return [str(origin) for origin in _get("WEBSOCKET_ALLOWED_ORIGINS")]
 
     @property
     def celery_app_path(self) -> str | None:

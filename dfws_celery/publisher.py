@@ -16,7 +16,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Coroutine, Iterable
+from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any, TypeVar
 
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
@@ -43,8 +43,13 @@ def channel_layer() -> BaseChannelLayer:
 
 async def apublish(groups: Iterable[str], frame: str) -> None:
     """Send the text ``frame`` to every consumer of each group."""
+    await asend(groups, layer_frame(frame))
+
+
+async def asend(groups: Iterable[str], message: Mapping[str, Any]) -> None:
+    """Send a layer ``message`` (a frame or a control message) to each group."""
     layer = channel_layer()
-    message = dict(layer_frame(frame))
+    message = dict(message)
     sends = [layer.group_send(group, message) for group in groups]
     if len(sends) == 1:
         await sends[0]
@@ -117,6 +122,11 @@ warm_loop = WarmLoop()
 
 def publish(groups: Iterable[str], frame: str) -> None:
     """Sync version of :func:`apublish`, through the process's warm loop."""
+    send(groups, layer_frame(frame))
+
+
+def send(groups: Iterable[str], message: Mapping[str, Any]) -> None:
+    """Sync version of :func:`asend`."""
     groups = list(groups)
     if not groups:
         return
@@ -129,6 +139,6 @@ def publish(groups: Iterable[str], frame: str) -> None:
         return
     fast = sync_publisher(layer)
     if fast is not None:  # Redis Pub/Sub: one PUBLISH per group, no loop needed
-        fast.group_send(groups, dict(layer_frame(frame)))
+        fast.group_send(groups, dict(message))
         return
-    warm_loop.run(apublish(groups, frame))
+    warm_loop.run(asend(groups, message))

@@ -96,13 +96,21 @@ class WindowInfo:
         return self._user
 
     def has_perm(self, perm: str) -> bool:
-        """Like ``User.has_perm``; permissions are loaded once per WindowInfo."""
-        if not self.is_active or not self.is_authenticated:
+        """Like ``User.has_perm``, decided from the user as the database has it now.
+
+        Not from the flags copied when the page loaded: a user deactivated or
+        stripped of a permission since then is refused.  The user and their
+        permissions are loaded once per WindowInfo (once per handler call).
+        """
+        if not self.is_authenticated or self.user_pk is None:
             return False
-        if self.is_superuser:
+        user = self.user
+        if not user.is_active or not user.is_authenticated:
+            return False
+        if getattr(user, "is_superuser", False):
             return True
         if self._perms is None:
-            self._perms = set(self.user.get_all_permissions())  # type: ignore[union-attr]
+            self._perms = set(user.get_all_permissions())  # type: ignore[attr-defined]
         return perm in self._perms
 
     def render_to_string(self, template_name: str, context: dict[str, Any] | None = None) -> str:

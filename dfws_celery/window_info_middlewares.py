@@ -61,7 +61,7 @@ def hash_session_key(session_key: str) -> str:
     return hashlib.blake2b(session_key.encode(), digest_size=16).hexdigest()
 
 
-_USER_FIELDS = ("is_authenticated", "is_anonymous", "is_staff", "is_superuser", "is_active")
+USER_FIELDS = ("is_authenticated", "is_anonymous", "is_staff", "is_superuser", "is_active")
 
 
 class DjangoAuthMiddleware(WindowInfoMiddleware):
@@ -74,7 +74,7 @@ class DjangoAuthMiddleware(WindowInfoMiddleware):
         window_info._user = user
         window_info.user_pk = user.pk
         window_info.username = user.get_username()
-        for name in _USER_FIELDS:
+        for name in USER_FIELDS:
             setattr(window_info, name, bool(getattr(user, name, False)))
 
     def to_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
@@ -82,7 +82,7 @@ class DjangoAuthMiddleware(WindowInfoMiddleware):
             return
         values["user_pk"] = window_info.user_pk
         values["username"] = window_info.username
-        for name in _USER_FIELDS:
+        for name in USER_FIELDS:
             values[name] = getattr(window_info, name)
 
     def from_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
@@ -90,7 +90,7 @@ class DjangoAuthMiddleware(WindowInfoMiddleware):
             return
         window_info.user_pk = values["user_pk"]
         window_info.username = values.get("username")
-        for name in _USER_FIELDS:
+        for name in USER_FIELDS:
             setattr(window_info, name, bool(values.get(name, False)))
 
 

@@ -50,6 +50,9 @@ class CloseCode(IntEnum):
     (``reconnectCapMs``, 30 s) instead of retrying at once: a reload fixes it.
     """
 
+    SESSION_ENDED = 4001
+    """The page's session ended (logout, expiry) or its user may no longer use it
+    (password changed elsewhere, deactivated)."""
     FORGED_KEY = 4003
     """No window key, a key not signed by this site, or one bound to another session."""
     UNKNOWN_WINDOW = 4004
@@ -116,6 +119,16 @@ class LayerFrame(TypedDict):
 
     type: Literal["dfws.frame"]
     text: str
+
+
+class LayerControl(TypedDict):
+    """A message to the consumers of a group about their windows, not for the browser.
+
+    ``dfws.revoke`` closes them (``CloseCode.SESSION_ENDED``); ``dfws.revalidate``
+    makes each check its session and user again, closing the windows that fail.
+    """
+
+    type: Literal["dfws.revoke", "dfws.revalidate"]
 
 
 class TaskKwargs(TypedDict, total=False):
@@ -186,6 +199,14 @@ def progress_frame(call_id: str, handler: str, fraction: float | None, message: 
 
 def layer_frame(text: str) -> LayerFrame:
     return {"type": "dfws.frame", "text": text}
+
+
+def revoke_message() -> LayerControl:
+    return {"type": "dfws.revoke"}
+
+
+def revalidate_message() -> LayerControl:
+    return {"type": "dfws.revalidate"}
 
 
 # ---- reading what the browser sent ----

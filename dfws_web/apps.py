@@ -8,4 +8,9 @@ class DfwsWebConfig(AppConfig):
     verbose_name = "dfws websockets"
 
     def ready(self) -> None:
-        from dfws_web import checks  # noqa: F401  (registers the system checks)
+        from dfws_web import (
+            checks,  # noqa: F401  (registers the system checks)
+            sessions,
+        )
+
+        sessions.connect_receivers()

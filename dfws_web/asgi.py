@@ -1,10 +1,9 @@
 """``dfws_web.asgi.application``: HTTP to Django, ``WEBSOCKET_URL`` to the dfws consumer.
 
-Websockets pass origin validation against ``ALLOWED_HOSTS``; the consumer
-then binds each socket to the Django session that loaded the page (from
-the session cookie, without a database query) — the user and the rest of
-the window's identity come from the cache entry ``set_websocket_topics``
-wrote, so no session or user is loaded per connection.
+A websocket must come from the site's own origin (``origins``); the
+consumer then binds it to the Django session that loaded the page and checks
+that session and its user are still valid (``sessions``); the rest of the
+window's identity comes from the cache entry ``set_websocket_topics`` wrote.
 
 A project's ``asgi.py`` needs only::
 
@@ -25,7 +24,6 @@ ASGIApp = Any
 
 def build_application() -> ASGIApp:
     from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
-    from channels.security.websocket import AllowedHostsOriginValidator
     from channels.sessions import CookieMiddleware
     from django.core.asgi import get_asgi_application
     from django.urls import re_path
@@ -37,9 +35,10 @@ def build_application() -> ASGIApp:
     from dfws_celery.registry import REGISTRY
     from dfws_celery.routing import declared_queues
     from dfws_web.consumer import SignalConsumer
+    from dfws_web.origins import OriginValidator
 
     path = "^" + re.escape(dfws_settings.websocket_url.lstrip("/")) + "$"
-    websocket = AllowedHostsOriginValidator(
+    websocket = OriginValidator(
         CookieMiddleware(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
     )
     workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues(REGISTRY.all())}

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
@@ -28,6 +29,7 @@ from dfws_celery.topics import group_name
 from dfws_celery.wire import (
     HEARTBEAT,
     CloseCode,
+    LayerControl,
     LayerFrame,
     WindowInfoValues,
     ack_frame,
@@ -36,6 +38,7 @@ from dfws_celery.wire import (
 )
 from dfws_web.calls import forward
 from dfws_web.rate_limit import TokenBucket
+from dfws_web.sessions import check_window
 from dfws_web.windows import COOKIE_KEY, QUERY_KEY, aload_window, same_session, unsign
 
 logger = logging.getLogger("dfws.websocket")
@@ -52,6 +55,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
 
     groups: list[str]
     window_key: str | None = None
+    session_key: str | None = None
     window_info: WindowInfoValues
     bucket: TokenBucket
     joined_at: float = 0.0
@@ -73,17 +77,47 @@ class SignalConsumer(AsyncWebsocketConsumer):
             logger.warning("websocket refused: window %s is unknown or expired", key)
             await self.refuse_window(CloseCode.UNKNOWN_WINDOW)
             return
-        if not same_session(cookies.get(settings.SESSION_COOKIE_NAME), entry["window_info"]):
+        self.session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+        if not same_session(self.session_key, entry["window_info"]):
             logger.warning("websocket refused: window %s belongs to another session", key)
             await self.refuse_window(CloseCode.FORGED_KEY)
             return
+        window_info = await self.current(entry["window_info"])
+        if window_info is None:
+            logger.warning("websocket refused: the session of window %s has ended", key)
+            await self.refuse_window(CloseCode.SESSION_ENDED)
+            return
         self.window_key = key
-        self.window_info = entry["window_info"]
+        self.window_info = window_info
         if isinstance(self.channel_layer, InMemoryChannelLayer):
             warm_loop.adopt_current()
         self.groups = [group_name(topic) for topic in entry["topics"]]
         await self.join_groups()
         self.bucket = TokenBucket(dfws_settings.rate_limit)
+
+    async def current(self, window_info: WindowInfoValues) -> WindowInfoValues | None:
+        """``sessions.check_window`` in a thread, skipped for windows without a session."""
+        if not window_info.get("session_hash"):
+            return window_info
+        return await sync_to_async(check_window, thread_sensitive=False)(
+            self.session_key, window_info
+        )
+
+    async def dfws_revoke(self, message: LayerControl) -> None:
+        """The window's session ended (logout): close the socket."""
+        logger.info("window %s: its session ended, closing the socket", self.window_key)
+        await self.refuse_window(CloseCode.SESSION_ENDED)
+
+    async def dfws_revalidate(self, message: LayerControl) -> None:
+        """The window's user changed: check the session and user again."""
+        if self.window_key is None:
+            return
+        window_info = await self.current(self.window_info)
+        if window_info is None:
+            logger.info("window %s: its user may no longer use it, closing", self.window_key)
+            await self.refuse_window(CloseCode.SESSION_ENDED)
+            return
+        self.window_info = window_info
 
     async def refuse_window(self, code: CloseCode) -> None:
         # a plain int: autobahn (daphne) refuses an int subclass and closes with 1011 instead

@@ -9,7 +9,16 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from dfws_celery.conf import dfws_settings
-from dfws_web.windows import COOKIE_KEY, COOKIE_URL, QUERY_KEY, new_window_key, sign, unsign
+from dfws_web.windows import (
+    COOKIE_KEY,
+    COOKIE_URL,
+    QUERY_KEY,
+    load_window,
+    new_window_key,
+    same_session,
+    sign,
+    unsign,
+)
 
 AJAX_HEADER = "HTTP_X_REQUESTED_WITH"
 KEY_HEADER = "HTTP_X_DFWS_KEY"
@@ -20,7 +29,10 @@ class WebsocketMiddleware:
     sets the ``dfwskey`` (signed window key) and ``dfwsurl`` (websocket URL) cookies.
 
     An AJAX request (``X-Requested-With: XMLHttpRequest``) belongs to the page
-    that sent it: it keeps the window key of its ``X-Dfws-Key`` header or cookie.
+    that sent it: it keeps the window key of its ``X-Dfws-Key`` header or cookie,
+    but only when the request comes from the session that loaded that page (a
+    leaked key sent from elsewhere gets a fresh window), and it never re-binds
+    the page's window (``set_websocket_topics`` leaves its entry alone).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -29,8 +41,9 @@ class WebsocketMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = None
         if request.META.get(AJAX_HEADER) == "XMLHttpRequest":
-            key = unsign(request.META.get(KEY_HEADER) or request.COOKIES.get(COOKIE_KEY))
+            key = page_window(request)
         request.window_key = key or new_window_key()  # type: ignore[attr-defined]
+        request.dfws_page_window = key is not None  # type: ignore[attr-defined]
         request.dfws_middleware = True  # type: ignore[attr-defined]
         response = self.get_response(request)
         if getattr(request, "dfws_topics", None) is not None and not key:
@@ -52,6 +65,18 @@ class WebsocketMiddleware:
                 samesite=settings.CSRF_COOKIE_SAMESITE,
                 secure=request.is_secure(),
             )
+
+
+def page_window(request: HttpRequest) -> str | None:
+    """The window key an AJAX request names, if that window belongs to the request's session."""
+    key = unsign(request.META.get(KEY_HEADER) or request.COOKIES.get(COOKIE_KEY))
+    if key is None:
+        return None
+    entry = load_window(key)
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if entry is None or not same_session(session_key, entry["window_info"]):
+        return None
+    return key
 
 
 def websocket_url(request: HttpRequest) -> str:

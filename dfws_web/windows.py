@@ -35,6 +35,7 @@ thread, with one backend per thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import threading
 import weakref
@@ -57,6 +58,7 @@ from dfws_celery.window_info import WindowInfo
 from dfws_celery.window_info_middlewares import hash_session_key
 from dfws_celery.wire import WindowEntry, WindowInfoValues
 
+logger = logging.getLogger("dfws.websocket")
 SALT = "dfws.window-key"
 COOKIE_KEY = "dfwskey"
 COOKIE_URL = "dfwsurl"
@@ -102,7 +104,7 @@ def same_session(session_key: str | None, window_info: WindowInfoValues) -> bool
         return True
     if not session_key:
         return False
-    return hash_session_key(session_key) == expected
+    return bool(hash_session_key(session_key) == expected)
 
 
 # ---- writing the entry ----
@@ -121,6 +123,13 @@ def set_websocket_topics(request: HttpRequest, *topics: Any) -> None:
             '"dfws_web.middleware.WebsocketMiddleware" to MIDDLEWARE '
             '(after "django.contrib.auth.middleware.AuthenticationMiddleware")'
         )
+    if getattr(request, "dfws_page_window", False):
+        logger.warning(
+            "set_websocket_topics() in an AJAX request: the page's window %s keeps its topics "
+            "(a request never re-binds an existing window)",
+            request.window_key,  # type: ignore[attr-defined]
+        )
+        return
     window_info = WindowInfo.new(request)
     serializer = dfws_settings.topic_serializer
     wanted: list[Any] = [WINDOW, BROADCAST, USER, SESSION]

@@ -69,3 +69,8 @@ def deliveries(
         return received
 
     return asyncio.run(main())
+
+
+def wait_subscribed(groups: Iterable[str], timeout: float = 5.0) -> None:
+    """:func:`subscribed` for sync tests (a websocket client opened by a test)."""
+    asyncio.run(subscribed(list(groups), timeout))

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.template import Context, Template
 from django.test import RequestFactory
 
+from dfws_celery.window_info_middlewares import hash_session_key
 from dfws_web import set_websocket_topics
 from dfws_web.middleware import WebsocketMiddleware
 from dfws_web.windows import cache_key, sign, unsign
@@ -59,7 +60,15 @@ def test_cookies_honour_the_csrf_cookie_settings(settings):
     )
 
 
+def store_window(key, **window_info):
+    entry = {"topics": [f"-window.{key}"], "window_info": {"window_key": key, **window_info}}
+    caches["default"].set(cache_key(key), entry, 60)
+    return entry
+
+
 def test_ajax_request_reuses_the_page_window_key():
+    store_window("page-key")
+    store_window("k2")
     request, _ = run(
         lambda r: None, HTTP_X_REQUESTED_WITH="XMLHttpRequest", HTTP_X_DFWS_KEY=sign("page-key")
     )
@@ -68,6 +77,39 @@ def test_ajax_request_reuses_the_page_window_key():
         lambda r: None, HTTP_X_REQUESTED_WITH="XMLHttpRequest", HTTP_COOKIE=f"dfwskey={sign('k2')}"
     )
     assert request.window_key == "k2"
+
+
+def test_a_leaked_key_sent_from_another_session_names_no_window():
+    # the victim's page had a session; the attacker's request has none (or another one)
+    store_window("victim-key", session_hash=hash_session_key("victim-session"))
+    request, response = run(
+        lambda r: set_websocket_topics(r, "attacker-topic"),
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+        HTTP_X_DFWS_KEY=sign("victim-key"),
+    )
+    assert request.window_key != "victim-key"
+    assert caches["default"].get(cache_key("victim-key"))["topics"] == ["-window.victim-key"]
+    assert unsign(response.cookies["dfwskey"].value) == request.window_key  # a window of its own
+
+
+def test_an_unknown_key_names_no_window():
+    request, _ = run(
+        lambda r: None, HTTP_X_REQUESTED_WITH="XMLHttpRequest", HTTP_X_DFWS_KEY=sign("gone-key")
+    )
+    assert request.window_key != "gone-key"
+
+
+def test_an_ajax_request_never_rebinds_its_page_window(caplog):
+    entry = store_window("page-key-2")
+    request, response = run(
+        lambda r: set_websocket_topics(r, "other-topic"),
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+        HTTP_X_DFWS_KEY=sign("page-key-2"),
+    )
+    assert request.window_key == "page-key-2"
+    assert caches["default"].get(cache_key("page-key-2")) == entry
+    assert "dfwskey" not in response.cookies
+    assert "never re-binds an existing window" in caplog.text
 
 
 def test_ajax_request_with_a_forged_key_gets_a_fresh_one():

@@ -160,3 +160,27 @@ def test_foreign_origin_is_refused(server):
     with pytest.raises(InvalidStatus) as info:
         connect_window(server, open_page(server), origin="http://evil.example")
     assert info.value.response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://127.0.0.1:6666",  # another port of the same host
+        "https://{hostport}",  # another scheme
+        "ftp://{hostport}",
+        "http://localhost:{port}",  # another host name of the same machine
+        "null",  # a sandboxed iframe or a file:// page
+    ],
+)
+def test_same_host_other_origins_are_refused(server, origin):
+    hostport = server.split("://")[1]
+    origin = origin.format(hostport=hostport, port=hostport.split(":")[1])
+    with pytest.raises(InvalidStatus) as info:
+        connect_window(server, open_page(server), origin=origin)
+    assert info.value.response.status_code == 403
+
+
+def test_the_sites_own_origin_is_accepted_in_any_case(server):
+    with connect_window(server, open_page(server), origin=server.upper()) as ws:
+        ws.send("--heartbeat--")
+        assert ws.recv(timeout=5) == "--heartbeat--"

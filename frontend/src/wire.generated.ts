@@ -11,6 +11,11 @@ export const HEARTBEAT = "--heartbeat--";
  * (`reconnectCapMs`, 30 s) instead of retrying at once: a reload fixes it.
  */
 export const CloseCode = {
+  /**
+   * The page's session ended (logout, expiry) or its user may no longer use it
+   * (password changed elsewhere, deactivated).
+   */
+  SESSION_ENDED: 4001,
   /** No window key, a key not signed by this site, or one bound to another session. */
   FORGED_KEY: 4003,
   /** The window's cache entry is gone (expired, evicted, never written). */

@@ -7,7 +7,17 @@ import time
 
 from django import forms
 
-from dfws_celery import RE, WINDOW, Choice, SerializedForm, everyone, signal, trigger
+from dfws_celery import (
+    RE,
+    WINDOW,
+    Choice,
+    SerializedForm,
+    everyone,
+    has_perm,
+    is_staff,
+    signal,
+    trigger,
+)
 from tests.testapp import sink
 
 
@@ -108,3 +118,15 @@ def unencodable(window_info):
 )
 def flaky(window_info):
     raise KeyError("always")
+
+
+@signal(path="tests.staff_only", is_allowed_to=is_staff)
+def staff_only(window_info):
+    sink.record("staff_only", username=window_info.username)
+    return "staff"
+
+
+@signal(path="tests.perm_only", is_allowed_to=has_perm("testapp.view_article"))
+def perm_only(window_info):
+    sink.record("perm_only", username=window_info.username)
+    return "perm"

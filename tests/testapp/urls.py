@@ -13,6 +13,7 @@ urlpatterns = [
     path("article/<int:pk>/", views.article, name="article"),
     path("ajax/trigger/", views.ajax_trigger, name="ajax_trigger"),
     path("login/<str:username>/", views.login_as, name="login_as"),
+    path("logout/", views.logout_view, name="logout"),
 ]
 
 # daphne serves no static files: the browser tests need the client script

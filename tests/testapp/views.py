@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import get_user_model, login, logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -34,3 +34,8 @@ def login_as(request: HttpRequest, username: str) -> HttpResponse:
     user, _ = get_user_model().objects.get_or_create(username=username)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(request.GET.get("next", "/"))
+
+
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return HttpResponse("logged out")

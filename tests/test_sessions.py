@@ -1,0 +1,141 @@
+"""The socket follows the session and the user's rights (real daphne, Redis, worker).
+
+Each test logs a user in through the test project's views, opens the page's
+socket like a browser, then changes the session or the user as an attacker
+or an administrator would, and watches what the socket can still do.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.cookiejar import CookieJar
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+
+from dfws_celery.window_info_middlewares import hash_session_key
+from dfws_web.sessions import session_group, user_group
+from tests.layer import wait_subscribed
+from tests.wsclient import connect_window, open_page
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SESSION_ENDED = 4001
+
+
+def logged_in(server: str, username: str) -> tuple[CookieJar, dict[str, str]]:
+    jar = CookieJar()
+    cookies = open_page(server, f"/login/{username}/?next=/", jar=jar)
+    assert "sessionid" in cookies
+    return jar, cookies
+
+
+@contextmanager
+def connected(server: str, cookies: dict[str, str], user: User) -> Iterator[ClientConnection]:
+    """A socket whose consumer has joined its session and user groups."""
+    with connect_window(server, cookies) as ws:
+        ws.send("--heartbeat--")
+        assert ws.recv(timeout=5) == "--heartbeat--"
+        wait_subscribed([session_group(cookies["sessionid"]), user_group(user.pk)])
+        yield ws
+
+
+def closed_within(ws, seconds: float) -> int:
+    """The close code the server sent, failing if the socket stays open ``seconds``."""
+    started = time.monotonic()
+    with pytest.raises(ConnectionClosed) as info:
+        while time.monotonic() - started < seconds:
+            ws.recv(timeout=seconds)
+    assert time.monotonic() - started < seconds
+    return info.value.rcvd.code
+
+
+def call(ws, signal: str, call_id: str) -> dict:
+    """The result or error of one call to a single handler."""
+    ws.send(json.dumps({"signal": signal, "opts": {}, "call_id": call_id}))
+    while True:
+        frame = json.loads(ws.recv(timeout=15))
+        if frame.get("call_id") == call_id and ("result" in frame or "error" in frame):
+            return frame
+
+
+def test_logout_closes_the_sessions_socket_within_a_second(server):
+    jar, cookies = logged_in(server, "leaving")
+    user = User.objects.get(username="leaving")
+    with connected(server, cookies, user) as ws:
+        open_page(server, "/logout/", jar=jar)
+        assert closed_within(ws, 1.0) == SESSION_ENDED
+
+
+def test_the_cookies_of_an_ended_session_open_no_socket(server):
+    jar, cookies = logged_in(server, "replayer")
+    open_page(server, "/logout/", jar=jar)
+    # the page's cookies, replayed after the logout deleted the session
+    with connect_window(server, cookies) as ws:
+        assert closed_within(ws, 5.0) == SESSION_ENDED
+
+
+def test_a_password_change_closes_the_users_sockets(server):
+    _, cookies = logged_in(server, "rotating")
+    user = User.objects.get(username="rotating")
+    with connected(server, cookies, user) as ws:
+        user.set_password("a new secret")
+        user.save()
+        assert closed_within(ws, 1.0) == SESSION_ENDED
+    with connect_window(server, cookies) as ws:  # and the old session stays out
+        assert closed_within(ws, 5.0) == SESSION_ENDED
+
+
+def test_deactivating_a_user_closes_their_sockets(server):
+    _, cookies = logged_in(server, "banned")
+    user = User.objects.get(username="banned")
+    with connected(server, cookies, user) as ws:
+        user.is_active = False
+        user.save()
+        assert closed_within(ws, 1.0) == SESSION_ENDED
+
+
+def test_a_saved_user_keeps_a_valid_socket_open(server):
+    _, cookies = logged_in(server, "editor")
+    user = User.objects.get(username="editor")
+    with connected(server, cookies, user) as ws:
+        user.first_name = "Ed"
+        user.save()
+        time.sleep(0.5)  # the revalidation has run (it takes milliseconds)
+        ws.send("--heartbeat--")
+        assert ws.recv(timeout=5) == "--heartbeat--"
+
+
+def test_a_staff_flag_removed_is_refused_on_the_open_socket(server, worker, sink):
+    User.objects.create(username="demoted", is_staff=True)
+    _, cookies = logged_in(server, "demoted")
+    user = User.objects.get(username="demoted")
+    with connected(server, cookies, user) as ws:
+        assert call(ws, "tests.staff_only", "s1")["result"] == "staff"
+        user.is_staff = False
+        user.save()
+        deadline = time.monotonic() + 2
+        answer = call(ws, "tests.staff_only", "s2")
+        while "result" in answer and time.monotonic() < deadline:
+            answer = call(ws, "tests.staff_only", f"s{time.monotonic()}")
+        assert answer["error"]["type"] == "permission_denied"
+
+
+def test_a_permission_removed_is_refused_by_the_worker(server, worker):
+    user = User.objects.create(username="reader")
+    permission = Permission.objects.get(codename="view_article")
+    user.user_permissions.add(permission)
+    _, cookies = logged_in(server, "reader")
+    with connected(server, cookies, user) as ws:
+        assert call(ws, "tests.perm_only", "p1")["result"] == "perm"
+        user.user_permissions.remove(permission)  # no save: only the database knows
+        assert call(ws, "tests.perm_only", "p2")["error"]["type"] == "permission_denied"
+
+
+def test_session_groups_are_named_by_the_session_hash():
+    assert session_group("abc") == f"dfws.-session.{hash_session_key('abc')}"
+    assert user_group(7) == "dfws.-user.7"
