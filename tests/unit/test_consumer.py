@@ -293,4 +293,4 @@ def test_a_backend_failure_is_answered_as_unavailable(monkeypatch, caplog):
             "message": "the call could not be queued (ConnectionRefusedError)",
         },
     }
-    assert "could not queue dfws signal 'unit.consumer.call'" in caplog.text
+    assert "window wk-calls: could not queue" in caplog.text
