@@ -33,6 +33,14 @@ def decode_kwargs(kwargs: dict[str, Any] | str | bytes | None) -> dict[str, Any]
     return kwargs
 
 
+def denied(connection: SignalConnection) -> PermissionDenied:
+    """The refusal of a browser call to ``connection``'s handler, wherever it is decided."""
+    return PermissionDenied(
+        f"dfws signal {connection.path!r}, handler {connection.handler_name}: "
+        f"permission denied ({connection.permission_name})"
+    )
+
+
 def run_handler(
     connection: SignalConnection,
     window_info: WindowInfo,
@@ -43,10 +51,7 @@ def run_handler(
     window_info.handler = connection.task_name
     try:
         if from_client and not connection.is_allowed_to(connection, window_info, kwargs):
-            raise PermissionDenied(
-                f"dfws signal {connection.path!r}, handler {connection.handler_name}: "
-                f"permission denied ({connection.permission_name})"
-            )
+            raise denied(connection)
         arguments = check_arguments(connection, kwargs)
     except SignalError as exc:
         logger.warning("%s (%r)", exc, window_info)

@@ -211,6 +211,12 @@ def revalidate_message() -> LayerControl:
 
 # ---- reading what the browser sent ----
 
+
+def _refuse_constant(name: str) -> Any:
+    """``NaN``, ``Infinity``, ``-Infinity``: Python reads them, JSON has no such numbers."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 CALL_KEYS = frozenset(CallFrame.__annotations__)
 
 
@@ -219,7 +225,9 @@ def parse_call_frame(text: str, max_size: int) -> CallFrame:
     if len(text) > max_size:
         raise FrameTooLarge(f"frame of {len(text)} bytes exceeds {max_size} bytes")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise BadFrame("frame is nested too deeply") from exc
     except ValueError as exc:
         raise BadFrame(f"frame is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):

@@ -1,12 +1,22 @@
-"""Forwarding a browser call to its handlers' queues (runs in a thread, never on the loop)."""
+"""Forwarding a browser call to its handlers' queues (runs in a thread, never on the loop).
+
+The built-in permissions are decided here, before anything is queued; a
+handler refused here is answered exactly as the worker would answer it (it
+is listed in the ack, then gets its ``permission_denied`` error).
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import close_old_connections
+
 from dfws_celery import backends
-from dfws_celery.errors import Forbidden, UnknownSignal
+from dfws_celery.errors import Forbidden, PermissionDenied, UnknownSignal
+from dfws_celery.executor import denied
+from dfws_celery.permissions import decided_at_edge
 from dfws_celery.registry import REGISTRY, SignalConnection
 from dfws_celery.routing import queue_for, static_queue
 from dfws_celery.window_info import WindowInfo
@@ -24,18 +34,40 @@ def callable_handlers(signal: str, call_id: str | None) -> list[SignalConnection
     return allowed
 
 
+@dataclass
+class Forwarded:
+    """What became of a call: every handler it reached, and those refused at the edge."""
+
+    handlers: list[str] = field(default_factory=list)
+    refused: list[tuple[str, PermissionDenied]] = field(default_factory=list)
+
+
 def forward(
     signal: str, opts: dict[str, Any], call_id: str | None, window_info: WindowInfoValues
-) -> list[str]:
-    """Enqueue one task per browser-callable handler; the task names that accepted it."""
+) -> Forwarded:
+    """Enqueue one task per browser-callable handler the window may call."""
     connections = callable_handlers(signal, call_id)
     encoded = json.dumps(opts, separators=(",", ":"))
     backend = backends.current()
-    names = []
-    for connection in connections:
-        queue = static_queue(connection)
-        if queue is None:  # a DynamicQueue chooses from the window and the arguments
-            queue = queue_for(connection, WindowInfo.from_dict(window_info), opts)
-        backend.enqueue(connection, queue, window_info, encoded, from_client=True, call_id=call_id)
-        names.append(connection.task_name)
-    return names
+    outcome = Forwarded()
+    info: WindowInfo | None = None
+    try:
+        for connection in connections:
+            outcome.handlers.append(connection.task_name)
+            permission = connection.is_allowed_to
+            if decided_at_edge(permission):
+                info = info or WindowInfo.from_dict(window_info)
+                if not permission(connection, info, opts):
+                    outcome.refused.append((connection.task_name, denied(connection)))
+                    continue
+            queue = static_queue(connection)
+            if queue is None:  # a DynamicQueue chooses from the window and the arguments
+                info = info or WindowInfo.from_dict(window_info)
+                queue = queue_for(connection, info, opts)
+            backend.enqueue(
+                connection, queue, window_info, encoded, from_client=True, call_id=call_id
+            )
+    finally:
+        if info is not None and info._user is not None:  # has_perm read the database
+            close_old_connections()
+    return outcome

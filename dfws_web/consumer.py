@@ -33,6 +33,7 @@ from dfws_celery.wire import (
     LayerFrame,
     WindowInfoValues,
     ack_frame,
+    error_frame,
     parse_call_frame,
     refusal_frame,
 )
@@ -166,7 +167,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
                 )
             # apply_async is blocking I/O: in the loop's thread pool (asgiref's sync_to_async
             # would add a context copy per call for nothing, as forward() reads no contextvar)
-            handlers = await asyncio.get_running_loop().run_in_executor(
+            forwarded = await asyncio.get_running_loop().run_in_executor(
                 None, forward, frame["signal"], frame["opts"], call_id, self.window_info
             )
         except SignalError as exc:
@@ -174,15 +175,22 @@ class SignalConsumer(AsyncWebsocketConsumer):
             return
         except Exception as exc:  # the broker is down, a router raised...: keep the socket
             logger.exception(
-                "window %s: could not queue dfws signal %r", self.window_key, frame["signal"]
+                "window %s: could not queue the call %.200r", self.window_key, text_data
             )
             error = Unavailable(
                 f"the call could not be queued ({type(exc).__name__})", call_id=call_id
             )
             await self.send(text_data=refusal_frame(error.body(), call_id))
             return
-        if call_id is not None:
-            await self.send(text_data=ack_frame(call_id, handlers, dfws_settings.call_timeout))
+        for _handler, refusal in forwarded.refused:
+            logger.warning("window %s: %s", self.window_key, refusal)
+        if call_id is None:
+            return
+        await self.send(
+            text_data=ack_frame(call_id, forwarded.handlers, dfws_settings.call_timeout)
+        )
+        for handler, refusal in forwarded.refused:
+            await self.send(text_data=error_frame(call_id, handler, refusal.body()))
 
     async def refuse(self, error: SignalError, text: str | None) -> None:
         # JS-only signals (html.*) called in the page reach us too: not worth a warning

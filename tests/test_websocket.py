@@ -14,6 +14,7 @@ from django.conf import settings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from dfws_celery import SERVER, WINDOW, WindowInfo, trigger
+from tests import services
 from tests.conftest import wait_for_records
 from tests.wsclient import connect_window, open_page, receive_json, window_key
 
@@ -112,6 +113,10 @@ def idle_queue_length() -> int:
         ('["tests.ping"]', "bad_frame", "frame must be a JSON object"),
         ('{"signal": "tests.ping", "opts": {}, "extra": 1}', "bad_frame", "unexpected keys"),
         ('{"signal": "tests.ping", "opts": {"v": "' + "x" * 70000 + '"}}', "too_large", "exceeds"),
+        ("[" * 20000 + "]" * 20000, "bad_frame", "nested too deeply"),
+        ('{"signal": "tests.ping", "opts": {"v": NaN}}', "bad_frame", "NaN is not a JSON number"),
+        ('{"signal": "tests.ping", "opts": {"v": -Infinity}, "call_id": "c"}', "bad_frame",
+         "-Infinity is not a JSON number"),
     ],
 )  # fmt: skip
 def test_bad_frames_get_an_error_frame_and_enqueue_nothing(server, text, error_type, message):
@@ -184,3 +189,32 @@ def test_the_sites_own_origin_is_accepted_in_any_case(server):
     with connect_window(server, open_page(server), origin=server.upper()) as ws:
         ws.send("--heartbeat--")
         assert ws.recv(timeout=5) == "--heartbeat--"
+
+
+def test_built_in_permissions_are_decided_before_anything_is_queued(server, worker, sink):
+    from django_celery_results.models import TaskResult
+
+    refused_task = "tests.staff_only:tests.testapp.signals.staff_only"
+    with connect_window(server, open_page(server)) as ws:  # an anonymous visitor
+        for n in range(20):
+            ws.send(json.dumps({"signal": "tests.staff_only", "opts": {}, "call_id": f"c{n}"}))
+        frames = [receive_json(ws) for _ in range(40)]
+        # a call the window may make still runs: the worker is there and stores results
+        ws.send(json.dumps({"signal": "tests.ping", "opts": {"value": 1}, "call_id": "ok"}))
+        while "result" not in (frame := receive_json(ws)):
+            pass
+    acks = [f for f in frames if "ack" in f]
+    errors = [f for f in frames if "error" in f]
+    assert len(acks) == len(errors) == 20
+    assert all(f["ack"]["handlers"] == [refused_task] for f in acks)
+    assert {f["error"]["type"] for f in errors} == {"permission_denied"}
+    assert {f["handler"] for f in errors} == {refused_task}
+    assert frame == {"call_id": "ok", "handler": frame["handler"], "result": 2}
+    wait_for_records(sink, "ping")
+    services.wait_until(
+        lambda: TaskResult.objects.filter(task_name__startswith="tests.ping:").exists(),
+        10,
+        "the ping result",
+    )
+    assert not TaskResult.objects.filter(task_name=refused_task).exists()
+    assert [r for r in sink.read() if r["name"] == "staff_only"] == []

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from dfws_celery import DynamicQueue, everyone, is_authenticated, signal
+from dfws_celery import DynamicQueue, everyone, is_anonymous, is_authenticated, is_staff, signal
 from dfws_celery.errors import Forbidden, UnknownSignal
 from dfws_celery.testing import SignalQueue
 from dfws_web.calls import callable_handlers, forward
@@ -87,3 +87,37 @@ def test_a_dynamic_queue_chooses_from_the_arguments(declared):
         forward("unit.calls.dynamic", {"size": 5}, None, CALLER)
     assert [e[2] for e in queue.python_signals["big"]] == [{"size": 50}]
     assert [e[2] for e in queue.python_signals["celery"]] == [{"size": 5}]
+
+
+def custom_permission(connection, window_info, kwargs):
+    return False
+
+
+@pytest.mark.parametrize(
+    ("permission", "window", "allowed"),
+    [
+        (is_authenticated, CALLER, False),
+        (is_authenticated, {**CALLER, "user_pk": 3, "is_authenticated": True}, True),
+        (is_staff, {**CALLER, "user_pk": 3, "is_authenticated": True}, False),
+        (is_staff, {**CALLER, "user_pk": 3, "is_authenticated": True, "is_staff": True}, True),
+        (is_anonymous, {**CALLER, "is_anonymous": True}, True),
+    ],
+)
+def test_built_in_permissions_are_decided_before_anything_is_queued(
+    declared, permission, window, allowed
+):
+    name = declare("unit.calls.edge", is_allowed_to=permission)
+    with Recorder() as queue:
+        outcome = forward("unit.calls.edge", {}, "c4", window)
+    assert outcome.handlers == [name]
+    assert [n for n, _, _ in queue.calls] == ([name] if allowed else [])
+    assert [(n, e.type) for n, e in outcome.refused] == (
+        [] if allowed else [(name, "permission_denied")]
+    )
+
+
+def test_a_projects_own_permission_is_left_to_the_worker(declared):
+    name = declare("unit.calls.custom", is_allowed_to=custom_permission)
+    with Recorder() as queue:
+        outcome = forward("unit.calls.custom", {}, "c5", CALLER)
+    assert [n for n, _, _ in queue.calls] == [name] and outcome.refused == []
