@@ -99,10 +99,7 @@ def test_each_publication_frame_gets_its_own_signal_id():
 
 
 def test_task_arguments_are_shown_short_and_readable():
-    assert (
-        args_repr({"window_key": "w", "username": "ann"}, '{"n":1}')
-        == '(<window window_key=w username=ann>, {"n":1})'
-    )
+    assert args_repr({"username": "ann"}, '{"n":1}') == '(<window username=ann>, {"n":1})'
     assert args_repr({}, "{}") == "(<window>, {})"
     long = args_repr({}, '"' + "x" * 5000 + '"')
     assert len(long) == 1024 and long.endswith("...")
@@ -110,11 +107,11 @@ def test_task_arguments_are_shown_short_and_readable():
 
 def test_celery_backend_sends_one_message_with_its_options():
     connection = fake_connection(priority=7, time_limit=3)
-    CeleryBackend().enqueue(connection, "slow", {"window_key": "w"}, '{"n":1}', delivery=LATER)
+    CeleryBackend().enqueue(connection, "slow", {"username": "ann"}, '{"n":1}', delivery=LATER)
     [(args, kwargs, options)] = connection.task.calls
-    assert args == ({"window_key": "w"}, '{"n":1}') and kwargs == {}
+    assert args == ({"username": "ann"}, '{"n":1}') and kwargs == {}
     assert options == {
-        "queue": "slow", "argsrepr": '(<window window_key=w>, {"n":1})', "kwargsrepr": "{}",
+        "queue": "slow", "argsrepr": '(<window username=ann>, {"n":1})', "kwargsrepr": "{}",
         "countdown": 5, "priority": 7,
     }  # fmt: skip
 

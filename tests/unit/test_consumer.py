@@ -272,7 +272,7 @@ def test_calls_past_the_rate_limit_are_refused_and_not_forwarded(callable_signal
     assert len(queue.python_signals["celery"]) == 4
 
 
-def test_a_backend_failure_is_answered_as_unavailable(monkeypatch, caplog):
+def test_a_backend_failure_is_answered_as_unavailable(callable_signal, monkeypatch, caplog):
     def broker_down(*args):
         raise ConnectionRefusedError("broker down")
 
