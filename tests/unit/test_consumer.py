@@ -37,6 +37,12 @@ def fresh_warm_loop(monkeypatch):
 
 
 @pytest.fixture
+def window_key():
+    """A window of its own per test: limits kept per window must not carry over."""
+    return f"wk-{next(TASK_NUMBERS)}"
+
+
+@pytest.fixture
 def callable_signal(declared):
     def handler(window_info, n: int = 0):
         pass
@@ -170,19 +176,19 @@ def test_a_connected_window_adopts_its_loop_for_publishing(fresh_warm_loop):
     assert asyncio.run(scenario())
 
 
-async def connected(key="wk-calls"):
+async def connected(key):
     ws = socket(sign(key))
     connected, _ = await ws.connect()
     assert connected
     return ws
 
 
-def test_a_call_is_forwarded_and_acked(callable_signal, settings):
+def test_a_call_is_forwarded_and_acked(window_key, callable_signal, settings):
     settings.WEBSOCKET_CALL_TIMEOUT = 12
-    entry = open_window("wk-calls", user_agent="Lynx")
+    entry = open_window(window_key, user_agent="Lynx")
 
     async def scenario():
-        ws = await connected()
+        ws = await connected(window_key)
         ack = await call(ws, {"signal": "unit.consumer.call", "opts": {"n": 1}, "call_id": "c1"})
         await ws.send_to(text_data=json.dumps({"signal": "unit.consumer.call", "opts": {"n": 2}}))
         no_ack = await ws.receive_nothing()
@@ -215,12 +221,12 @@ def test_a_call_is_forwarded_and_acked(callable_signal, settings):
     ],
     ids=["not json", "empty signal", "unknown signal", "too large"],
 )
-def test_a_bad_frame_is_answered_and_the_socket_stays_open(settings, frame, expected):
+def test_a_bad_frame_is_answered_and_the_socket_stays_open(window_key, settings, frame, expected):
     settings.WEBSOCKET_MAX_FRAME_SIZE = 100
-    open_window("wk-calls")
+    open_window(window_key)
 
     async def scenario():
-        ws = await connected()
+        ws = await connected(window_key)
         answer = await call(ws, frame)
         await ws.send_to(text_data="--heartbeat--")
         still_open = await ws.receive_from()
@@ -234,11 +240,11 @@ def test_a_bad_frame_is_answered_and_the_socket_stays_open(settings, frame, expe
     assert dict(queue.python_signals) == {}
 
 
-def test_binary_frames_are_refused():
-    open_window("wk-calls")
+def test_binary_frames_are_refused(window_key):
+    open_window(window_key)
 
     async def scenario():
-        ws = await connected()
+        ws = await connected(window_key)
         await ws.send_to(bytes_data=b"\x00")
         answer = json.loads(await ws.receive_from())
         await ws.disconnect()
@@ -249,12 +255,14 @@ def test_binary_frames_are_refused():
     }
 
 
-def test_calls_past_the_rate_limit_are_refused_and_not_forwarded(callable_signal, settings):
+def test_calls_past_the_rate_limit_are_refused_and_not_forwarded(
+    window_key, callable_signal, settings
+):
     settings.WEBSOCKET_RATE_LIMIT = 2  # bursts of 4
-    open_window("wk-calls")
+    open_window(window_key)
 
     async def scenario():
-        ws = await connected()
+        ws = await connected(window_key)
         answers = [
             await call(ws, {"signal": "unit.consumer.call", "call_id": str(n)}) for n in range(6)
         ]
@@ -272,15 +280,17 @@ def test_calls_past_the_rate_limit_are_refused_and_not_forwarded(callable_signal
     assert len(queue.python_signals["celery"]) == 4
 
 
-def test_a_backend_failure_is_answered_as_unavailable(callable_signal, monkeypatch, caplog):
+def test_a_backend_failure_is_answered_as_unavailable(
+    window_key, callable_signal, monkeypatch, caplog
+):
     def broker_down(*args):
         raise ConnectionRefusedError("broker down")
 
     monkeypatch.setattr(consumer_module, "forward", broker_down)
-    open_window("wk-calls")
+    open_window(window_key)
 
     async def scenario():
-        ws = await connected()
+        ws = await connected(window_key)
         answer = await call(ws, {"signal": "unit.consumer.call", "call_id": "c9"})
         await ws.disconnect()
         return answer
@@ -293,4 +303,4 @@ def test_a_backend_failure_is_answered_as_unavailable(callable_signal, monkeypat
             "message": "the call could not be queued (ConnectionRefusedError)",
         },
     }
-    assert "window wk-calls: could not queue" in caplog.text
+    assert f"window {window_key}: could not queue" in caplog.text
