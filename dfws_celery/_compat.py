@@ -82,6 +82,12 @@ def redis_cache_parts(backend: Any) -> tuple[str, dict[str, Any], Any]:
     return server, options, backend._cache._serializer
 
 
+def redis_cache_primary(backend: Any) -> str:
+    """The URL of the server a Django ``RedisCache`` writes to (the first of ``_servers``)."""
+    servers: list[str] = backend._servers
+    return servers[0]
+
+
 def redis_cache_options(backend: Any) -> dict[str, Any]:
     """The ``OPTIONS`` a Django cache backend was built with (``_options``)."""
     return dict(getattr(backend, "_options", {}))

@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_CALL_TIMEOUT": 30,
     "WEBSOCKET_RATE_LIMIT": 20,
     "WEBSOCKET_ALLOWED_ORIGINS": [],
+    "WEBSOCKET_UNCONNECTED_EXPIRE": 300,
+    "WEBSOCKET_MAX_SOCKETS_PER_WINDOW": 4,
+    "WEBSOCKET_MAX_SOCKETS_PER_ADDRESS": 100,
+    "WEBSOCKET_MAX_CALLS_IN_FLIGHT": 20,
+    "WEBSOCKET_QUEUE_LIMITS": {},
 }
 
 
@@ -111,6 +116,29 @@ class DfwsSettings:
     def rate_limit(self) -> float:
         """Browser calls per second and per window (bursts of twice that); 0 disables."""
         return float(_get("WEBSOCKET_RATE_LIMIT"))
+
+    @property
+    def unconnected_expire(self) -> int:
+        """Seconds a window lives before its first socket (then ``cache_expire``)."""
+        return min(int(_get("WEBSOCKET_UNCONNECTED_EXPIRE")), self.cache_expire)
+
+    @property
+    def max_sockets_per_window(self) -> int:
+        return int(_get("WEBSOCKET_MAX_SOCKETS_PER_WINDOW"))
+
+    @property
+    def max_sockets_per_address(self) -> int:
+        return int(_get("WEBSOCKET_MAX_SOCKETS_PER_ADDRESS"))
+
+    @property
+    def max_calls_in_flight(self) -> int:
+        """Calls of one window queued or running at once, every queue together; 0: no cap."""
+        return int(_get("WEBSOCKET_MAX_CALLS_IN_FLIGHT"))
+
+    @property
+    def queue_limits(self) -> Mapping[str, int]:
+        """Per queue, calls of one window queued or running at once on that queue."""
+        return {str(k): int(v) for k, v in dict(_get("WEBSOCKET_QUEUE_LIMITS")).items()}
 
     @property
     def allowed_origins(self) -> list[str]:

@@ -6,12 +6,20 @@ client's union of error types is generated from this enumeration
 (``frontend/src/wire.generated.ts``).  A refusal at the websocket edge and a
 refusal in the worker are the same kind of thing, a :class:`SignalError`;
 only where it is raised differs.
+
+An error has two texts: ``message``, what any browser may read, and
+``detail``, what the operator reads (``str(error)``, hence every log line),
+which may name handler modules, patterns, choices and permissions.  With
+``DEBUG`` on the browser gets the detail too.  An error raised with one text
+uses it for both.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import NotRequired, TypedDict
+
+from django.conf import settings
 
 
 class ErrorType(StrEnum):
@@ -23,6 +31,7 @@ class ErrorType(StrEnum):
     UNKNOWN_SIGNAL = "unknown_signal"
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
+    TOO_MANY_CALLS = "too_many_calls"
     UNAVAILABLE = "unavailable"
     # the worker refuses the call before the handler runs
     PERMISSION_DENIED = "permission_denied"
@@ -49,21 +58,31 @@ class ErrorBody(TypedDict):
 class SignalError(Exception):
     """A dfws signal call that did not reach (or did not finish in) its handler.
 
+    ``message`` is shown to the browser; ``detail`` (default: ``message``) is
+    ``str(error)`` for logs, and shown to the browser only with ``DEBUG`` on.
     ``call_id`` is set when the refused frame was a call the browser waits for.
     """
 
     type: ErrorType = ErrorType.SIGNAL_ERROR
 
     def __init__(
-        self, message: str, argument: str | None = None, call_id: str | None = None
+        self,
+        message: str,
+        argument: str | None = None,
+        call_id: str | None = None,
+        *,
+        detail: str | None = None,
     ) -> None:
-        super().__init__(message)
+        self.detail = message if detail is None else detail
+        super().__init__(self.detail)
         self.message = message
         self.argument = argument
         self.call_id = call_id
 
     def body(self) -> ErrorBody:
-        error: ErrorBody = {"type": self.type, "message": self.message}
+        """The ``error`` member of the frame: the detail only with ``DEBUG`` on."""
+        message = self.detail if settings.DEBUG else self.message
+        error: ErrorBody = {"type": self.type, "message": message}
         if self.argument is not None:
             error["argument"] = self.argument
         return error
@@ -87,6 +106,10 @@ class Forbidden(SignalError):
 
 class RateLimited(SignalError):
     type = ErrorType.RATE_LIMITED
+
+
+class TooManyCalls(SignalError):
+    type = ErrorType.TOO_MANY_CALLS
 
 
 class Unavailable(SignalError):

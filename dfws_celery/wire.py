@@ -57,6 +57,8 @@ class CloseCode(IntEnum):
     """No window key, a key not signed by this site, or one bound to another session."""
     UNKNOWN_WINDOW = 4004
     """The window's cache entry is gone (expired, evicted, never written)."""
+    TOO_MANY_SOCKETS = 4029
+    """The window, or the client's address, has as many sockets open as allowed."""
 
 
 # ---- browser -> server ----
@@ -197,6 +199,32 @@ def progress_frame(call_id: str, handler: str, fraction: float | None, message: 
     return _dumps(frame)
 
 
+_ANSWER_PREFIX = '{"call_id":'
+_decoder = json.JSONDecoder()
+
+
+def answer_of(text: str) -> tuple[str, str] | None:
+    """``(call_id, handler)`` of a result or error frame (as built here), else ``None``.
+
+    Reads only the head of the frame: results may be large, and every frame a
+    window receives passes here.
+    """
+    if not text.startswith(_ANSWER_PREFIX):
+        return None
+    try:
+        call_id, end = _decoder.raw_decode(text, len(_ANSWER_PREFIX))
+        if not text.startswith(',"handler":', end):
+            return None
+        handler, end = _decoder.raw_decode(text, end + len(',"handler":'))
+    except ValueError:
+        return None
+    if not isinstance(call_id, str) or not isinstance(handler, str):
+        return None
+    if text.startswith(',"result":', end) or text.startswith(',"error":', end):
+        return call_id, handler
+    return None
+
+
 def layer_frame(text: str) -> LayerFrame:
     return {"type": "dfws.frame", "text": text}
 
@@ -222,8 +250,9 @@ CALL_KEYS = frozenset(CallFrame.__annotations__)
 
 def parse_call_frame(text: str, max_size: int) -> CallFrame:
     """Decode and check a browser frame, or raise a ``SignalError`` naming the problem."""
-    if len(text) > max_size:
-        raise FrameTooLarge(f"frame of {len(text)} bytes exceeds {max_size} bytes")
+    size = len(text) if text.isascii() else len(text.encode())
+    if size > max_size:
+        raise FrameTooLarge(f"frame of {size} bytes exceeds {max_size} bytes")
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError as exc:

@@ -14,7 +14,8 @@ from typing import Any
 from django.db import close_old_connections
 
 from dfws_celery import backends
-from dfws_celery.errors import Forbidden, PermissionDenied, UnknownSignal
+from dfws_celery.conf import dfws_settings
+from dfws_celery.errors import Forbidden, FrameTooLarge, PermissionDenied, UnknownSignal
 from dfws_celery.executor import denied
 from dfws_celery.permissions import decided_at_edge
 from dfws_celery.registry import REGISTRY, SignalConnection
@@ -43,11 +44,26 @@ class Forwarded:
 
 
 def forward(
-    signal: str, opts: dict[str, Any], call_id: str | None, window_info: WindowInfoValues
+    signal: str,
+    opts: dict[str, Any],
+    call_id: str | None,
+    window_info: WindowInfoValues,
+    connections: list[SignalConnection] | None = None,
 ) -> Forwarded:
-    """Enqueue one task per browser-callable handler the window may call."""
-    connections = callable_handlers(signal, call_id)
+    """Enqueue one task per browser-callable handler the window may call.
+
+    ``connections``: the signal's :func:`callable_handlers`, when the caller
+    already looked them up.
+    """
+    if connections is None:
+        connections = callable_handlers(signal, call_id)
     encoded = json.dumps(opts, separators=(",", ":"))
+    limit = dfws_settings.max_frame_size
+    if len(encoded) > limit:  # escapes can make the task message larger than the frame
+        raise FrameTooLarge(
+            f"the arguments encode to {len(encoded)} bytes, more than {limit} bytes",
+            call_id=call_id,
+        )
     backend = backends.current()
     outcome = Forwarded()
     info: WindowInfo | None = None

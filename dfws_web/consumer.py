@@ -23,8 +23,9 @@ from django.conf import settings
 
 from dfws_celery._compat import handler_of
 from dfws_celery.conf import dfws_settings
-from dfws_celery.errors import BadFrame, ErrorType, RateLimited, SignalError, Unavailable
+from dfws_celery.errors import BadFrame, ErrorType, SignalError, Unavailable
 from dfws_celery.publisher import warm_loop
+from dfws_celery.routing import static_queue
 from dfws_celery.topics import group_name
 from dfws_celery.wire import (
     HEARTBEAT,
@@ -33,16 +34,30 @@ from dfws_celery.wire import (
     LayerFrame,
     WindowInfoValues,
     ack_frame,
+    answer_of,
     error_frame,
     parse_call_frame,
     refusal_frame,
 )
-from dfws_web.calls import forward
-from dfws_web.rate_limit import TokenBucket
+from dfws_web.calls import callable_handlers, forward
+from dfws_web.limits import WindowLimits
 from dfws_web.sessions import check_window
-from dfws_web.windows import COOKIE_KEY, QUERY_KEY, aload_window, same_session, unsign
+from dfws_web.windows import (
+    COOKIE_KEY,
+    QUERY_KEY,
+    aextend_window,
+    aload_window,
+    same_session,
+    unsign,
+)
 
 logger = logging.getLogger("dfws.websocket")
+
+
+def client_address(scope: Mapping[str, Any]) -> str:
+    """The client's address (daphne's ``--proxy-headers`` make it the one a proxy forwards)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def query_key(scope: Mapping[str, Any]) -> str | None:
@@ -58,7 +73,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
     window_key: str | None = None
     session_key: str | None = None
     window_info: WindowInfoValues
-    bucket: TokenBucket
+    limits: WindowLimits | None = None
     joined_at: float = 0.0
 
     async def connect(self) -> None:
@@ -88,13 +103,24 @@ class SignalConsumer(AsyncWebsocketConsumer):
             logger.warning("websocket refused: the session of window %s has ended", key)
             await self.refuse_window(CloseCode.SESSION_ENDED)
             return
+        limits = WindowLimits(key, client_address(self.scope))
+        full, _ = await asyncio.gather(limits.open(), aextend_window(key))
+        if full is not None:
+            logger.warning("websocket refused: window %s or its address has too many sockets", key)
+            await self.refuse_window(full)
+            return
+        self.limits = limits
         self.window_key = key
         self.window_info = window_info
         if isinstance(self.channel_layer, InMemoryChannelLayer):
             warm_loop.adopt_current()
         self.groups = [group_name(topic) for topic in entry["topics"]]
         await self.join_groups()
-        self.bucket = TokenBucket(dfws_settings.rate_limit)
+
+    async def disconnect(self, code: int) -> None:
+        # Channels itself discards every group of ``self.groups``; the limits are ours
+        if self.limits is not None:
+            await self.limits.close()
 
     async def current(self, window_info: WindowInfoValues) -> WindowInfoValues | None:
         """``sessions.check_window`` in a thread, skipped for windows without a session."""
@@ -144,36 +170,47 @@ class SignalConsumer(AsyncWebsocketConsumer):
         """
         await handler_of(self, message)(message)
 
-    # no disconnect(): Channels itself discards every group of ``self.groups`` on close
-
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.window_key is None:
             return
         if text_data == HEARTBEAT:
             await self.send(text_data=HEARTBEAT)
             await self.refresh_groups()
+            if self.limits is not None:
+                await self.limits.heartbeat()
             return
         if text_data is None:
             await self.refuse(BadFrame("binary frames are not accepted"), None)
             return
+        assert self.limits is not None  # set with window_key
         call_id = None
+        handlers: list[tuple[str, str | None]] = []
         try:
             frame = parse_call_frame(text_data, dfws_settings.max_frame_size)
             call_id = frame.get("call_id")
-            if not self.bucket.take():
-                raise RateLimited(
-                    f"more than {self.bucket.rate:g} calls per second (WEBSOCKET_RATE_LIMIT)",
-                    call_id=call_id,
-                )
+            connections = callable_handlers(frame["signal"], call_id)
+            handlers = [(c.task_name, static_queue(c)) for c in connections]
+            refusal = await self.limits.admit_call(call_id, handlers)
+            if refusal is not None:
+                handlers = []
+                raise refusal
             # apply_async is blocking I/O: in the loop's thread pool (asgiref's sync_to_async
             # would add a context copy per call for nothing, as forward() reads no contextvar)
             forwarded = await asyncio.get_running_loop().run_in_executor(
-                None, forward, frame["signal"], frame["opts"], call_id, self.window_info
+                None,
+                forward,
+                frame["signal"],
+                frame["opts"],
+                call_id,
+                self.window_info,
+                connections,
             )
         except SignalError as exc:
+            await self.release(call_id, handlers)
             await self.refuse(exc, text_data)
             return
         except Exception as exc:  # the broker is down, a router raised...: keep the socket
+            await self.release(call_id, handlers)
             logger.exception(
                 "window %s: could not queue the call %.200r", self.window_key, text_data
             )
@@ -182,15 +219,22 @@ class SignalConsumer(AsyncWebsocketConsumer):
             )
             await self.send(text_data=refusal_frame(error.body(), call_id))
             return
-        for _handler, refusal in forwarded.refused:
-            logger.warning("window %s: %s", self.window_key, refusal)
+        for _handler, refused in forwarded.refused:
+            logger.warning("window %s: %s", self.window_key, refused)
+        await self.release(call_id, [(name, None) for name, _ in forwarded.refused])
         if call_id is None:
             return
         await self.send(
             text_data=ack_frame(call_id, forwarded.handlers, dfws_settings.call_timeout)
         )
-        for handler, refusal in forwarded.refused:
-            await self.send(text_data=error_frame(call_id, handler, refusal.body()))
+        for handler, refused in forwarded.refused:
+            await self.send(text_data=error_frame(call_id, handler, refused.body()))
+
+    async def release(self, call_id: str | None, handlers: list[tuple[str, str | None]]) -> None:
+        """Calls that will get no answer from a worker stop counting now."""
+        if call_id is not None and self.limits is not None:
+            for name, _ in handlers:
+                await self.limits.answered(call_id, name)
 
     async def refuse(self, error: SignalError, text: str | None) -> None:
         # JS-only signals (html.*) called in the page reach us too: not worth a warning
@@ -207,4 +251,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
 
     async def dfws_frame(self, event: LayerFrame) -> None:
         """A frame published to one of our groups (a signal, an ack, a result)."""
-        await self.send(text_data=event["text"])
+        text = event["text"]
+        await self.send(text_data=text)
+        if self.limits is not None and self.limits.pending:
+            answer = answer_of(text)
+            if answer is not None:
+                await self.limits.answered(*answer)

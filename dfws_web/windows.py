@@ -51,7 +51,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from dfws_celery._compat import redis_cache_options, redis_cache_parts
+from dfws_celery._compat import redis_cache_options, redis_cache_parts, redis_cache_primary
 from dfws_celery.conf import dfws_settings
 from dfws_celery.targets import BROADCAST, SESSION, USER, WINDOW
 from dfws_celery.window_info import WindowInfo
@@ -143,7 +143,7 @@ def set_websocket_topics(request: HttpRequest, *topics: Any) -> None:
     request.dfws_topics = serialized  # type: ignore[attr-defined]
     entry: WindowEntry = {"topics": serialized, "window_info": window_info.to_dict()}
     cache = caches[dfws_settings.cache_backend]
-    cache.set(cache_key(request.window_key), entry, dfws_settings.cache_expire)  # type: ignore[attr-defined]
+    cache.set(cache_key(request.window_key), entry, dfws_settings.unconnected_expire)  # type: ignore[attr-defined]
 
 
 # ---- reading the entry ----
@@ -186,8 +186,13 @@ class AsyncWindowReader:
         from redis import asyncio as aioredis
 
         server, options, serializer = redis_cache_parts(backend)
+        primary = redis_cache_primary(backend)
         self.backend = backend
         self.client = aioredis.Redis.from_url(server, **options)
+        # writes (a window's lifetime, the limits) go to the primary, reads may use a replica
+        self.primary = (
+            self.client if primary == server else aioredis.Redis.from_url(primary, **options)
+        )
         self.serializer = serializer
 
     @staticmethod
@@ -207,18 +212,42 @@ _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, AsyncWind
 _loops = weakref.WeakKeyDictionary()
 
 
-async def aload_window(window_key: str) -> WindowEntry | None:
-    """:func:`load_window` for the event loop."""
+def loop_reader() -> AsyncWindowReader | None:
+    """This event loop's reader of the window cache, or ``None`` if it is not a plain Redis."""
     alias = dfws_settings.cache_backend
     readers = _loops.setdefault(asyncio.get_running_loop(), {})
     slot = (alias, _generation)
     if slot not in readers:
         backend = caches.create_connection(alias)
         readers[slot] = AsyncWindowReader(backend) if AsyncWindowReader.usable(backend) else None
-    reader = readers[slot]
+    return readers[slot]
+
+
+async def aload_window(window_key: str) -> WindowEntry | None:
+    """:func:`load_window` for the event loop."""
+    reader = loop_reader()
     if reader is None:
         return await sync_to_async(load_window, thread_sensitive=False)(window_key)
     return await reader.get(window_key)
+
+
+def touch_window(window_key: str) -> None:
+    """:func:`aextend_window` for the other cache backends, in a worker thread."""
+    caches[dfws_settings.cache_backend].touch(cache_key(window_key), dfws_settings.cache_expire)
+
+
+async def aextend_window(window_key: str) -> None:
+    """A window that connected lives ``WEBSOCKET_CACHE_EXPIRE`` seconds from now.
+
+    Until its first connect it lives ``WEBSOCKET_UNCONNECTED_EXPIRE`` seconds:
+    page views that never open a socket (crawlers) do not fill the cache.
+    """
+    reader = loop_reader()
+    if reader is None:
+        await sync_to_async(touch_window, thread_sensitive=False)(window_key)
+        return
+    key = reader.backend.make_and_validate_key(cache_key(window_key))
+    await reader.primary.expire(key, dfws_settings.cache_expire)
 
 
 def _entry(value: Any) -> WindowEntry | None:

@@ -85,6 +85,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 WEBSOCKET_CELERY_APP = "tests.celery_app.app"
+# limits small enough for tests/test_limits.py to reach (nothing else comes near them)
+WEBSOCKET_MAX_SOCKETS_PER_ADDRESS = 40
+WEBSOCKET_MAX_CALLS_IN_FLIGHT = 50
+WEBSOCKET_QUEUE_LIMITS = {"idle": 3}
 
 LOGGING = {
     "version": 1,

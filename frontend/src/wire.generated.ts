@@ -20,6 +20,8 @@ export const CloseCode = {
   FORGED_KEY: 4003,
   /** The window's cache entry is gone (expired, evicted, never written). */
   UNKNOWN_WINDOW: 4004,
+  /** The window, or the client's address, has as many sockets open as allowed. */
+  TOO_MANY_SOCKETS: 4029,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -35,6 +37,7 @@ export type ServerErrorType =
   | "unknown_signal"
   | "forbidden"
   | "rate_limited"
+  | "too_many_calls"
   | "unavailable"
   | "permission_denied"
   | "missing_argument"
@@ -52,6 +55,7 @@ export const SERVER_ERROR_TYPES: readonly ServerErrorType[] = [
   "unknown_signal",
   "forbidden",
   "rate_limited",
+  "too_many_calls",
   "unavailable",
   "permission_denied",
   "missing_argument",

@@ -139,24 +139,30 @@ def site_on(host: str) -> Iterator[str]:
 def test_websocket_from_a_foreign_origin_is_refused_at_the_handshake(
     server: str, context: BrowserContext
 ):
-    open_window(context, server + "/")  # a genuine window key in the cookie jar
+    page = open_window(context, server + "/")  # a genuine window key in the cookie jar
     url = bare(socket_url(context, server))
-    # 127.0.0.1 is in ALLOWED_HOSTS (any port); 127.0.0.2 is not, yet it is this machine
-    with site_on("127.0.0.1") as allowed_site, site_on("127.0.0.2") as foreign_site:
-        allowed = context.new_page()
-        allowed.goto(allowed_site + "/")
+    # another port of 127.0.0.1 (a host in ALLOWED_HOSTS) is another origin, as is
+    # 127.0.0.2 (not in ALLOWED_HOSTS, yet this machine): only the site's own pages connect
+    with site_on("127.0.0.1") as other_port, site_on("127.0.0.2") as foreign_site:
+        same_host = context.new_page()
+        same_host.goto(other_port + "/")
         foreign = context.new_page()
         foreign.goto(foreign_site + "/")
         handshake_errors: list[str] = []
-        foreign.on(
-            "websocket",
-            lambda ws: ws.on("socketerror", lambda error: handshake_errors.append(error)),
-        )
+        for other in (same_host, foreign):
+            other.on(
+                "websocket",
+                lambda ws: ws.on("socketerror", lambda error: handshake_errors.append(error)),
+            )
 
-        from_allowed = allowed.evaluate(RAW_SOCKET, [url, HEARTBEAT])
+        from_site = page.evaluate(RAW_SOCKET, [url, HEARTBEAT])
+        from_same_host = same_host.evaluate(RAW_SOCKET, [url, HEARTBEAT])
         from_foreign = foreign.evaluate(RAW_SOCKET, [url, HEARTBEAT])
 
-    assert from_allowed == {"opened": True, "closeCode": None, "frames": [HEARTBEAT]}
+    assert from_site == {"opened": True, "closeCode": None, "frames": [HEARTBEAT]}
     # refused by the origin check during the handshake: the socket never opens
+    assert from_same_host == {"opened": False, "closeCode": 1006, "frames": []}
     assert from_foreign == {"opened": False, "closeCode": 1006, "frames": []}
-    assert handshake_errors == ["Error during WebSocket handshake: Unexpected response code: 403"]
+    assert (
+        handshake_errors == ["Error during WebSocket handshake: Unexpected response code: 403"] * 2
+    )

@@ -20,6 +20,10 @@ IN_MEMORY = {
 
 
 @pytest.fixture(autouse=True)
-def in_memory(settings: Any) -> None:
+def in_memory(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in IN_MEMORY.items():
         setattr(settings, name, value)
+    # the limits of the in-memory mode live in the process: each test starts with none
+    from dfws_web import limits
+
+    monkeypatch.setattr(limits, "_local", limits.LocalStore())
