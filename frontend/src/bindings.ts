@@ -5,8 +5,9 @@
  */
 import { isRecord, type Opts } from "./frames";
 import { elementValue, formOf, serializeForm } from "./forms";
-import { CONTENT_ADDED } from "./html";
+import { CONTENT_ADDED, type SignalWrites } from "./html";
 import type { Logger } from "./log";
+import type { DFSignalsOptions } from "./options";
 
 export const BINDING_ATTRIBUTE = "data-df-signal";
 
@@ -72,7 +73,17 @@ export function parseBindings(element: Element, log: Logger): Binding[] {
   return bindings;
 }
 
-/** Attaches each element's bindings once, now and for content added later. */
+/**
+ * Attaches each element's bindings once, now and for content added later:
+ * at the first scan of the document, for what a MutationObserver reports
+ * (content and attributes added by any script) and on `DOMContentAdded`.
+ *
+ * Every way of finding elements goes through one rule: what the built-in
+ * html.* signals wrote (the nodes they inserted, the attribute values they
+ * set; see `SignalWrites`) is not bound unless `options.bindInsertedContent`
+ * is true, so HTML injected through a signal cannot call signals. What the
+ * page's own scripts insert, even inside such content, is bound.
+ */
 export class Bindings {
   private readonly bound = new WeakSet<Element>();
   private observer: MutationObserver | null = null;
@@ -84,16 +95,18 @@ export class Bindings {
   constructor(
     private readonly call: Caller,
     private readonly log: Logger,
+    private readonly options: Pick<DFSignalsOptions, "bindInsertedContent">,
+    private readonly writes: SignalWrites,
   ) {}
 
-  /** Bind `root` and every element under it that carries the attribute. */
+  /** Bind `root` and every element under it that carries the attribute, unless a signal wrote it. */
   scan(root: Node): void {
     if (root instanceof Element && root.hasAttribute(BINDING_ATTRIBUTE)) {
-      this.bind(root);
+      if (this.mayBind(root, root)) this.bind(root);
     }
     if (root instanceof Element || root instanceof Document || root instanceof DocumentFragment) {
       for (const element of Array.from(root.querySelectorAll(`[${BINDING_ATTRIBUTE}]`))) {
-        this.bind(element);
+        if (this.mayBind(element, root)) this.bind(element);
       }
     }
   }
@@ -108,7 +121,11 @@ export class Bindings {
     this.observer = new MutationObserver((records) => {
       for (const record of records) {
         if (record.type === "attributes") {
-          this.scan(record.target);
+          // A script gave an element the attribute: who inserted the element does not matter.
+          const target = record.target;
+          if (target instanceof Element && target.hasAttribute(BINDING_ATTRIBUTE) && this.mayBind(target, null)) {
+            this.bind(target);
+          }
         } else {
           for (const node of Array.from(record.addedNodes)) this.scan(node);
         }
@@ -128,6 +145,22 @@ export class Bindings {
     this.observer = null;
     this.watched?.removeEventListener(CONTENT_ADDED, this.onContentAdded);
     this.watched = null;
+  }
+
+  /**
+   * Whether `element` may be bound: always with `bindInsertedContent`;
+   * otherwise unless a signal wrote its attribute or, when it was found under
+   * `root` (what was added, or what is scanned), inserted it or one of its
+   * ancestors up to `root`.
+   */
+  private mayBind(element: Element, root: Node | null): boolean {
+    if (this.options.bindInsertedContent) return true;
+    const inserted = root !== null && this.writes.insertedWithin(element, root);
+    if (inserted || this.writes.wroteAttribute(element, BINDING_ATTRIBUTE)) {
+      this.log.debug(`not bound: ${BINDING_ATTRIBUTE} written by an html.* signal (see bindInsertedContent):`, element);
+      return false;
+    }
+    return true;
   }
 
   private bind(element: Element): void {

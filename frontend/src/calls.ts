@@ -41,7 +41,8 @@ interface PendingCall {
 /**
  * The promises of calls waiting for their server handlers. A call resolves
  * with the results in the order of the ack's handlers, or rejects on the
- * first error or on timeout; anything about a settled call is ignored.
+ * first error or on timeout; anything about a settled call is ignored, and
+ * `onSettled` lets the client withdraw its frame if it is still unsent.
  */
 export class CallBook {
   private readonly calls = new Map<string, PendingCall>();
@@ -49,6 +50,8 @@ export class CallBook {
   constructor(
     private readonly options: DFSignalsOptions,
     private readonly log: Logger,
+    /** Told the id of each call once it settled, before its promise is: e.g. to unsend it. */
+    private readonly onSettled: (id: string) => void = () => undefined,
   ) {}
 
   /** Number of calls still waiting. */
@@ -209,6 +212,10 @@ export class CallBook {
   private settle(call: PendingCall, outcome: () => void): void {
     clearTimeout(call.timer);
     this.calls.delete(call.id);
-    outcome();
+    try {
+      this.onSettled(call.id);
+    } finally {
+      outcome();
+    }
   }
 }

@@ -5,7 +5,7 @@ import { Connection, type SocketConstructor } from "./connection";
 import { absoluteSocketUrl, socketUrlFromCookies } from "./cookie";
 import { DFSignalError } from "./errors";
 import { decodeServerFrame, isRecord, type ErrorInfo, type Opts, type OutgoingCall } from "./frames";
-import { HTML_SIGNALS } from "./html";
+import { HTML_SIGNALS, SignalWrites, type BuiltinContext } from "./html";
 import { Logger } from "./log";
 import { defaultOptions, type DFSignalsOptions } from "./options";
 import { RecentIds } from "./recent";
@@ -87,14 +87,20 @@ export function createClient(): Client {
   const log = new Logger();
   const options = defaultOptions();
   const local = new LocalHandlers(log);
-  const calls = new CallBook(options, log);
   const recentSignals = new RecentIds(1000);
   const connection = new Connection(options, log, receive);
+  // A settled call (timed out while the socket was closed...) must not run later.
+  const calls = new CallBook(options, log, (callId) => {
+    if (connection.withdraw(callId) > 0) log.debug(`call ${callId} settled before it was sent: not sent`);
+  });
   const idPrefix = randomToken();
   let lastId = 0;
 
+  // Shared by the html.* signals and the bindings: what the signals wrote is not bound by default.
+  const writes = new SignalWrites();
+  const builtinContext: BuiltinContext = { log, writes };
   for (const [name, fn] of Object.entries(HTML_SIGNALS)) {
-    local.connect(name, fn);
+    local.connect(name, (opts) => fn(opts, builtinContext));
   }
 
   function receive(text: string): void {
@@ -173,7 +179,7 @@ export function createClient(): Client {
         timeoutMs: callOpts.timeout,
         onProgress: progressHandler(callOpts),
       });
-      connection.send(text);
+      connection.send(text, callId);
       if (ranLocally) {
         // Callers of JS-side signals rarely await the server: no unhandled-rejection noise.
         promise.catch((err: unknown) => log.debug(`call of '${name}' failed:`, err));
@@ -214,7 +220,7 @@ export function createClient(): Client {
     DFSignalError,
   };
 
-  const bindings = new Bindings((name, opts) => api.call(name, opts), log);
+  const bindings = new Bindings((name, opts) => api.call(name, opts), log, options, writes);
 
   return {
     api,

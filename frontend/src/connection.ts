@@ -17,6 +17,12 @@ export type SocketConstructor = new (url: string) => SocketLike;
 
 const OPEN = 1;
 
+/** A frame waiting for the socket; `id` names what it carries (a call id) so that it can be withdrawn. */
+interface Buffered {
+  readonly text: string;
+  readonly id: string | undefined;
+}
+
 /**
  * One websocket to the server, kept alive: a heartbeat while open, frames
  * buffered while closed, and reconnection with exponential backoff and full
@@ -27,7 +33,7 @@ export class Connection {
   url: string | null = null;
   private socketImpl: SocketConstructor | undefined;
   private socket: SocketLike | null = null;
-  private readonly outbox: string[] = [];
+  private readonly outbox: Buffered[] = [];
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -70,13 +76,28 @@ export class Connection {
     }
   }
 
-  /** Send a text frame now, or as soon as the socket is open. */
-  send(text: string): void {
+  /**
+   * Send a text frame now, or as soon as the socket is open. A frame given an
+   * `id` can be withdrawn with `withdraw(id)` until then.
+   */
+  send(text: string, id?: string): void {
     if (this.socket !== null && this.socket.readyState === OPEN) {
       this.socket.send(text);
     } else {
-      this.outbox.push(text);
+      this.outbox.push({ text, id });
     }
+  }
+
+  /** Drop the frames buffered with `id` (the call settled: nothing must run it now); how many. */
+  withdraw(id: string): number {
+    let dropped = 0;
+    for (let i = this.outbox.length - 1; i >= 0; i -= 1) {
+      if (this.outbox[i]?.id === id) {
+        this.outbox.splice(i, 1);
+        dropped += 1;
+      }
+    }
+    return dropped;
   }
 
   private dial(): void {
@@ -106,8 +127,8 @@ export class Connection {
     this.log.debug("websocket open");
     this.attempt = 0;
     this.startHeartbeat();
-    for (const text of this.outbox.splice(0)) {
-      this.send(text);
+    for (const { text, id } of this.outbox.splice(0)) {
+      this.send(text, id);
     }
   }
 

@@ -1,4 +1,4 @@
-/** Tunable timings of the client, exposed as `DFSignals.options`. */
+/** Tunable timings and policies of the client, exposed as `DFSignals.options`. */
 export interface DFSignalsOptions {
   /** Interval between two `--heartbeat--` frames while connected (ms). */
   heartbeatMs: number;
@@ -8,6 +8,13 @@ export interface DFSignalsOptions {
   reconnectBaseMs: number;
   /** Upper bound of a reconnection delay (ms). */
   reconnectCapMs: number;
+  /**
+   * Bind the `data-df-signal` attributes of what html.* signals write into
+   * the page (`html.content`, `html.append`, ..., `html.add_attribute`).
+   * Off by default: HTML that reaches a page through a signal then cannot
+   * call signals. Read each time content is scanned.
+   */
+  bindInsertedContent: boolean;
 }
 
 export function defaultOptions(): DFSignalsOptions {
@@ -17,5 +24,6 @@ export function defaultOptions(): DFSignalsOptions {
     callTimeoutMs: 30_000,
     reconnectBaseMs: 500,
     reconnectCapMs: 30_000,
+    bindInsertedContent: false,
   });
 }

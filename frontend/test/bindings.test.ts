@@ -1,12 +1,28 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Bindings } from "../src/bindings";
+import { Bindings, type Caller } from "../src/bindings";
 import { createClient } from "../src/client";
 import type { Opts } from "../src/frames";
+import { HTML_SIGNALS, SignalWrites } from "../src/html";
 import { Logger } from "../src/log";
+import { defaultOptions, type DFSignalsOptions } from "../src/options";
 import { takeConsole } from "./helpers";
 
 let calls: [string, Opts][];
 let bindings: Bindings;
+let options: DFSignalsOptions;
+let writes: SignalWrites;
+
+const record: Caller = async (name, opts) => {
+  calls.push([name, opts]);
+  return [];
+};
+
+/** Run a built-in html.* signal as the client does, sharing `writes` with the bindings. */
+function signal(name: string, opts: Opts): void {
+  const builtin = HTML_SIGNALS[name];
+  if (!builtin) throw new Error(`no built-in ${name}`);
+  builtin(opts, { log: new Logger(), writes });
+}
 
 function watch(html: string): void {
   document.body.innerHTML = html;
@@ -26,10 +42,9 @@ const attr = (value: unknown): string => `data-df-signal='${JSON.stringify(value
 
 beforeEach(() => {
   calls = [];
-  bindings = new Bindings(async (name, opts) => {
-    calls.push([name, opts]);
-    return [];
-  }, new Logger());
+  options = defaultOptions();
+  writes = new SignalWrites();
+  bindings = new Bindings(record, new Logger(), options, writes);
 });
 
 afterEach(async () => {
@@ -148,23 +163,6 @@ describe("preventDefault", () => {
 });
 
 describe("content added later", () => {
-  it("binds elements inserted by html.append", async () => {
-    const { api } = createClient();
-    const handler = (opts: Opts): void => {
-      calls.push(["local", opts]);
-    };
-    api.connect("row.delete", handler);
-    bindings = new Bindings((name, opts) => api.call(name, opts), new Logger());
-    watch(`<ul id="rows"></ul>`);
-    await api.call("html.append", {
-      selector: "#rows",
-      content: `<li><button ${attr([{ name: "row.delete", opts: { id: 7 } }])}>x</button></li>`,
-    });
-    fire("#rows button", "click");
-    await tick();
-    expect(calls).toEqual([["local", { id: 7 }]]);
-  });
-
   it("binds elements inserted by other scripts", async () => {
     watch(`<div id="box"></div>`);
     document.getElementById("box")?.insertAdjacentHTML("beforeend", `<button ${attr([{ name: "late.b" }])}>b</button>`);
@@ -194,6 +192,115 @@ describe("content added later", () => {
   });
 });
 
+describe("content written by html.* signals", () => {
+  const button = (name: string): string => `<button ${attr([{ name }])}>b</button>`;
+  const inserting: [string, string][] = [
+    ["html.content", "#box"],
+    ["html.append", "#box"],
+    ["html.prepend", "#box"],
+    ["html.before", "#box"],
+    ["html.after", "#box"],
+    ["html.replace_with", "#box"],
+  ];
+
+  /** Insert a bound button with `name`, let the observer run, click the button. */
+  async function insertAndClick(name: string, selector: string): Promise<void> {
+    signal(name, { selector, content: `<p>${button("injected")}</p>` });
+    await tick(); // the observer's records
+    fire("p button", "click");
+    await tick();
+  }
+
+  it.each(inserting)("%s: not bound by default", async (name, selector) => {
+    watch(`<div id="box"></div>`);
+    await insertAndClick(name, selector);
+    expect(document.querySelector("p button")).not.toBeNull();
+    expect(calls).toEqual([]);
+  });
+
+  it.each(inserting)("%s: bound with bindInsertedContent", async (name, selector) => {
+    options.bindInsertedContent = true;
+    watch(`<div id="box"></div>`);
+    await insertAndClick(name, selector);
+    expect(calls.map(([n]) => n)).toEqual(["injected"]);
+  });
+
+  it("reads bindInsertedContent when the content is scanned, right after it is inserted", async () => {
+    watch(`<ul id="rows"></ul>`);
+    signal("html.append", { selector: "#rows", content: button("top.off") });
+    await tick();
+    options.bindInsertedContent = true;
+    signal("html.append", { selector: "#rows", content: button("top.on") });
+    await tick();
+    for (const b of Array.from(document.querySelectorAll("#rows button"))) b.dispatchEvent(new Event("click"));
+    await tick();
+    expect(calls.map(([n]) => n)).toEqual(["top.on"]);
+  });
+
+  it("does not bind signal content already in the page at the first scan", async () => {
+    document.body.innerHTML = `<div id="box"></div><span ${attr([{ name: "page.own" }])}>s</span>`;
+    signal("html.content", { selector: "#box", content: button("early") });
+    bindings.watch(document);
+    fire("#box button", "click");
+    fire("span", "click");
+    await tick();
+    expect(calls.map(([n]) => n)).toEqual(["page.own"]);
+  });
+
+  it("binds what the page's own scripts insert inside signal content", async () => {
+    watch(`<div id="box"></div>`);
+    signal("html.content", { selector: "#box", content: `<section>${button("injected")}</section>` });
+    await tick();
+    document.querySelector("section")?.insertAdjacentHTML("beforeend", `<i ${attr([{ name: "page.own" }])}>i</i>`);
+    await tick();
+    fire("section button", "click");
+    fire("section i", "click");
+    await tick();
+    expect(calls.map(([n]) => n)).toEqual(["page.own"]);
+  });
+
+  it("binds an attribute that a page script sets on signal content", async () => {
+    watch(`<div id="box"></div>`);
+    signal("html.append", { selector: "#box", content: `<button id="b">b</button>` });
+    await tick();
+    document.getElementById("b")?.setAttribute("data-df-signal", JSON.stringify([{ name: "page.own" }]));
+    await tick();
+    fire("#b", "click");
+    await tick();
+    expect(calls.map(([n]) => n)).toEqual(["page.own"]);
+  });
+
+  it("does not bind a data-df-signal set by html.add_attribute, unless bindInsertedContent", async () => {
+    watch(`<button id="a">a</button><button id="b">b</button>`);
+    const value = (name: string): string => JSON.stringify([{ name }]);
+    signal("html.add_attribute", { selector: "#a", attr_name: "data-df-signal", attr_value: value("by.attr") });
+    await tick();
+    options.bindInsertedContent = true;
+    signal("html.add_attribute", { selector: "#b", attr_name: "data-df-signal", attr_value: value("by.attr.on") });
+    await tick();
+    fire("#a", "click");
+    fire("#b", "click");
+    await tick();
+    expect(calls.map(([n]) => n)).toEqual(["by.attr.on"]);
+  });
+
+  it("does not bind signal content on DOMContentAdded either, and binds it there once allowed", async () => {
+    watch(`<div id="box"></div>`);
+    bindings.unwatch(); // no observer: only the scans below
+    signal("html.content", { selector: "#box", content: button("injected") });
+    const box = document.getElementById("box") as HTMLElement;
+    bindings.scan(box);
+    fire("#box button", "click");
+    await tick();
+    expect(calls).toEqual([]);
+    options.bindInsertedContent = true;
+    bindings.scan(box);
+    fire("#box button", "click");
+    await tick();
+    expect(calls.map(([n]) => n)).toEqual(["injected"]);
+  });
+});
+
 describe("invalid attributes", () => {
   it("reports invalid JSON and binds nothing", async () => {
     watch(`<button data-df-signal='[{"name": '>b</button>`);
@@ -213,7 +320,7 @@ describe("invalid attributes", () => {
 
   it("warns when the call of a binding fails", async () => {
     const { api } = createClient();
-    bindings = new Bindings((name, opts) => api.call(name, opts), new Logger());
+    bindings = new Bindings((name, opts) => api.call(name, opts), new Logger(), options, writes);
     watch(`<button ${attr([{ name: "server.only" }])}>b</button>`);
     fire("button", "click");
     await tick();

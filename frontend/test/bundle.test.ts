@@ -3,6 +3,7 @@
 import { CookieJar, JSDOM } from "jsdom";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildBundle } from "../build.mjs";
+import { takeConsole } from "./helpers";
 
 let bundle: { js: string; map: string };
 
@@ -87,13 +88,58 @@ describe("the bundle", () => {
     expect(call).toMatchObject({ signal: "cart.refresh", opts: { id: 3 } });
     socket?.receive({
       signal: "html.content",
-      opts: { selector: "#cart", content: `<a data-df-signal='[{"name": "cart.more"}]'>more</a>` },
+      opts: { selector: "#cart", content: `<b>updated</b>` },
       signal_id: "s1",
     });
-    expect(dom.window.document.getElementById("cart")?.textContent).toBe("more");
-    dom.window.document.querySelector("a")?.click();
+    expect(dom.window.document.getElementById("cart")?.innerHTML).toBe("<b>updated</b>");
+    dom.window.close();
+  });
+
+  it("does not bind data-df-signal in HTML a signal inserted, unless bindInsertedContent", async () => {
+    const dom = page(`<div id="cart"></div>`, "dfwsurl=wss%3A%2F%2Fshop.test%2Fws%2F");
     await tick();
-    expect(JSON.parse(socket?.sent[1] ?? "{}")).toMatchObject({ signal: "cart.more", opts: {} });
+    const socket = ServerSide.last;
+    socket?.open();
+    const doc = dom.window.document;
+    const insert = (id: string, name: string, signalId: string): void =>
+      socket?.receive({
+        signal: "html.append",
+        opts: { selector: "#cart", content: `<a id="${id}" data-df-signal='[{"name": "${name}"}]'>more</a>` },
+        signal_id: signalId,
+      });
+    insert("injected", "cart.injected", "s1");
+    await tick(); // the mutation observer
+    doc.getElementById("injected")?.click();
+    await tick();
+    expect(socket?.sent).toEqual([]);
+
+    const api = (dom.window as unknown as { DFSignals: { options: { bindInsertedContent: boolean } } }).DFSignals;
+    api.options.bindInsertedContent = true; // as a project's own script would
+    insert("allowed", "cart.allowed", "s2");
+    await tick();
+    doc.getElementById("allowed")?.click();
+    doc.getElementById("injected")?.click();
+    await tick();
+    expect(socket?.sent.map((text) => JSON.parse(text).signal)).toEqual(["cart.allowed"]);
+    dom.window.close();
+  });
+
+  it("refuses an html.download_file to a javascript: URL: no script runs", async () => {
+    const dom = page(`<p></p>`, "dfwsurl=wss%3A%2F%2Fshop.test%2Fws%2F");
+    await tick();
+    const socket = ServerSide.last;
+    socket?.open();
+    socket?.receive({
+      signal: "html.download_file",
+      opts: { url: "javascript:window.pwned=1", filename: "x.txt" },
+      signal_id: "s1",
+    });
+    await tick(); // a javascript: navigation runs its script in a task
+    await tick();
+    expect((dom.window as unknown as { pwned?: number }).pwned).toBeUndefined();
+    expect(takeConsole("warn").map((args) => args.join(" "))).toEqual([
+      `[dfws] dfws signal 'html.download_file' refused the URL "javascript:window.pwned=1": only http(s) and relative URLs are followed`,
+    ]);
     dom.window.close();
   });
 

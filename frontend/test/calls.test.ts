@@ -204,6 +204,23 @@ describe("timeouts", () => {
   });
 });
 
+describe("onSettled", () => {
+  it("names each call once it settles, however it settles, before its promise does", async () => {
+    const settled: string[] = [];
+    book = new CallBook(defaultOptions(), new Logger(), (id) => settled.push(id));
+    const timedOut = book.start("t", { signal: "a.b", ranLocally: false, timeoutMs: 10 });
+    const seenWhenRejected = timedOut.catch(() => [...settled]);
+    const answered = book.start("r", { signal: "a.b", ranLocally: false });
+    void book.start("p", { signal: "a.b", ranLocally: false, timeoutMs: 0 });
+    book.handle(ack(["h"], undefined, "r"));
+    book.handle(result("h", 1, "r"));
+    vi.advanceTimersByTime(10);
+    expect(await seenWhenRejected).toEqual(["r", "t"]);
+    await expect(answered).resolves.toEqual([1]);
+    expect(settled).toEqual(["r", "t"]); // "p" is still pending
+  });
+});
+
 describe("progress", () => {
   it("reports each progress frame with its handler", () => {
     const onProgress = vi.fn();

@@ -139,6 +139,31 @@ describe("calls", () => {
     expect(await promise.catch((e: DFSignalError) => e.type)).toBe("timeout");
   });
 
+  it("never sends a call that timed out while the socket was connecting", async () => {
+    const { client, socket } = connectedClient(false);
+    const expired = client.api.call("a.expired", {}, { timeout: 1000 });
+    const waiting = client.api.call("a.waiting", {}, { timeout: 5000 });
+    vi.advanceTimersByTime(1000);
+    expect(await expired.catch((e: DFSignalError) => e.type)).toBe("timeout");
+    socket.open();
+    expect(socket.frames().map((f) => f.signal)).toEqual(["a.waiting"]);
+    expect(await stateOf(waiting)).toBe("pending");
+  });
+
+  it("never re-sends after reconnecting a call that timed out while disconnected", async () => {
+    vi.spyOn(Math, "random").mockReturnValue(1);
+    const { client, socket } = connectedClient();
+    socket.drop();
+    const promise = client.api.call("shop.order", { id: 1 }, { timeout: 200 });
+    vi.advanceTimersByTime(200);
+    expect(await promise.catch((e: DFSignalError) => e.type)).toBe("timeout");
+    vi.advanceTimersByTime(300); // the reconnection delay (500 ms) is over
+    const next = FakeSocket.latest();
+    expect(next).not.toBe(socket);
+    next.open();
+    expect(next.frames()).toEqual([]);
+  });
+
   it("resolves a server-refused call with [] when local handlers ran", async () => {
     const { client, socket } = connectedClient();
     client.api.connect("page.only", () => undefined);
@@ -243,6 +268,7 @@ describe("options", () => {
       callTimeoutMs: 30000,
       reconnectBaseMs: 500,
       reconnectCapMs: 30000,
+      bindInsertedContent: false,
     });
     expect(() => {
       (options as unknown as Record<string, number>).callTimeout = 5;

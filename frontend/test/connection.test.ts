@@ -1,4 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { Connection } from "../src/connection";
+import { Logger } from "../src/log";
+import { defaultOptions } from "../src/options";
 import { CloseCode } from "../src/wire.generated";
 import { FakeSocket, SOCKET_URL, connectedClient, takeConsole } from "./helpers";
 
@@ -29,6 +32,22 @@ describe("sending", () => {
     expect(socket.sent).toEqual([]);
     socket.open();
     expect(socket.frames().map((f) => f.signal)).toEqual(["a.first", "a.second"]);
+  });
+
+  it("withdraws the buffered frames of an id, and only those", () => {
+    const connection = new Connection(defaultOptions(), new Logger(), () => undefined);
+    FakeSocket.instances = [];
+    connection.open(SOCKET_URL, FakeSocket);
+    connection.send("one", "c1");
+    connection.send("two", "c2");
+    connection.send("three");
+    expect(connection.withdraw("c1")).toBe(1);
+    expect(connection.withdraw("c1")).toBe(0);
+    expect(connection.buffered).toBe(2);
+    FakeSocket.latest().open();
+    expect(FakeSocket.latest().sent).toEqual(["two", "three"]);
+    expect(connection.withdraw("c2")).toBe(0); // sent: too late to withdraw
+    connection.close();
   });
 
   it("sends a heartbeat every heartbeatMs while open and ignores its echo", () => {
@@ -103,10 +122,10 @@ describe("reconnection", () => {
     expect(FakeSocket.instances).toHaveLength(1);
   });
 
-  it("treats 4001, which the server never sends, as an ordinary drop", () => {
+  it("treats 4002, which the server never sends, as an ordinary drop", () => {
     vi.spyOn(Math, "random").mockReturnValue(0);
     const { socket } = connectedClient();
-    socket.drop(4001);
+    socket.drop(4002);
     vi.advanceTimersByTime(0);
     expect(FakeSocket.instances).toHaveLength(2);
     expect(takeConsole("warn")).toEqual([]);

@@ -149,23 +149,72 @@ describe("focus, download and progress", () => {
     expect(document.activeElement?.id).toBe("a");
   });
 
-  it("html.download_file clicks a temporary anchor with a download attribute", () => {
+  /** The anchors html.download_file clicks (the clicks are cancelled: jsdom cannot navigate). */
+  function downloads(opts: Record<string, unknown>): { href: string; download: string }[] {
     const clicked: { href: string; download: string }[] = [];
     const onClick = (event: Event): void => {
       const anchor = event.target as HTMLAnchorElement;
       clicked.push({ href: anchor.getAttribute("href") ?? "", download: anchor.download });
-      event.preventDefault(); // jsdom cannot navigate
+      event.preventDefault();
     };
     document.addEventListener("click", onClick);
     try {
-      void api.call("html.download_file", { url: "/media/report.pdf", filename: "report.pdf" });
+      void api.call("html.download_file", opts);
     } finally {
       document.removeEventListener("click", onClick);
     }
-    expect(clicked).toEqual([{ href: "/media/report.pdf", download: "report.pdf" }]);
+    return clicked;
+  }
+
+  it("html.download_file clicks a temporary anchor with a download attribute", () => {
+    expect(downloads({ url: "/media/report.pdf", filename: "report.pdf" })).toEqual([
+      { href: new URL("/media/report.pdf", document.baseURI).href, download: "report.pdf" },
+    ]);
     expect(document.querySelector("a")).toBeNull();
   });
 
+  it.each([
+    ["report.pdf", new URL("report.pdf", document.baseURI).href],
+    ["https://files.example/r.pdf", "https://files.example/r.pdf"],
+    ["http://files.example/r.pdf", "http://files.example/r.pdf"],
+    ["//files.example/r.pdf", "http://files.example/r.pdf"], // protocol-relative: the page's http
+  ])("html.download_file follows the http(s) or relative URL %s", (url, href) => {
+    expect(downloads({ url, filename: "r.pdf" })).toEqual([{ href, download: "r.pdf" }]);
+  });
+
+  it.each([
+    "javascript:document.body.dataset.pwned = '1'",
+    "JavaScript:alert(1)",
+    " \tjava\nscript:alert(1)", // the URL parser drops tabs, newlines and leading spaces
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "blob:http://localhost:3000/0a0b0c0d-0000-4000-8000-000000000000",
+    "file:///etc/passwd",
+    "http://[not a host",
+  ])("html.download_file refuses %j with a warning and clicks nothing", (url) => {
+    expect(downloads({ url, filename: "x" })).toEqual([]);
+    expect(document.querySelector("a")).toBeNull();
+    expect(document.body.dataset.pwned).toBeUndefined();
+    const [warning] = takeConsole("warn");
+    expect(warning?.join(" ")).toMatch(/'html.download_file' refused the URL .*: only http\(s\) and relative URLs are followed/);
+  });
+
+  it("html.add_attribute refuses a non-http(s) URL in a URL attribute, and leaves other attributes alone", () => {
+    page(`<a id="a" href="/safe"></a><iframe id="f"></iframe><form id="g"></form>`);
+    void api.call("html.add_attribute", { selector: "#a", attr_name: "href", attr_value: "javascript:alert(1)" });
+    void api.call("html.add_attribute", { selector: "#f", attr_name: "SRC", attr_value: "data:text/html,<b>x</b>" });
+    void api.call("html.add_attribute", { selector: "#g", attr_name: "action", attr_value: " javascript:alert(1)" });
+    expect(takeConsole("warn").map((args) => args.join(" "))).toEqual([
+      `[dfws] dfws signal 'html.add_attribute' refused href "javascript:alert(1)": only http(s) and relative URLs are followed`,
+      `[dfws] dfws signal 'html.add_attribute' refused SRC "data:text/html,<b>x</b>": only http(s) and relative URLs are followed`,
+      `[dfws] dfws signal 'html.add_attribute' refused action " javascript:alert(1)": only http(s) and relative URLs are followed`,
+    ]);
+    void api.call("html.add_attribute", { selector: "#a", attr_name: "href", attr_value: "../next?x=1" });
+    void api.call("html.add_attribute", { selector: "#a", attr_name: "title", attr_value: "javascript:is just text here" });
+    expect(html()).toBe(
+      `<a id="a" href="../next?x=1" title="javascript:is just text here"></a><iframe id="f"></iframe><form id="g"></form>`,
+    );
+  });
   it("html.progress sets value from the fraction of max and shows the message", () => {
     page(`<progress id="a"></progress><progress id="b" max="200"></progress>`);
     void api.call("html.progress", { selector: "progress", fraction: 0.25, message: "a quarter" });

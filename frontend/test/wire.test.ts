@@ -12,9 +12,9 @@ import {
 describe("the generated wire module", () => {
   it("names the heartbeat and the server's close codes", () => {
     expect(HEARTBEAT).toBe("--heartbeat--");
-    expect(CloseCode).toEqual({ FORGED_KEY: 4003, UNKNOWN_WINDOW: 4004 });
-    expect([...REFUSAL_CLOSE_CODES].sort()).toEqual([4003, 4004]);
-    expect(REFUSAL_CLOSE_CODES.has(4001)).toBe(false);
+    expect(CloseCode).toEqual({ SESSION_ENDED: 4001, FORGED_KEY: 4003, UNKNOWN_WINDOW: 4004 });
+    expect([...REFUSAL_CLOSE_CODES].sort()).toEqual([4001, 4003, 4004]);
+    expect(REFUSAL_CLOSE_CODES.has(4002)).toBe(false);
   });
 
   it("lists every server error type once", () => {
