@@ -183,11 +183,11 @@ class SignalConsumer(AsyncWebsocketConsumer):
             await self.refuse(BadFrame("binary frames are not accepted"), None)
             return
         assert self.limits is not None  # set with window_key
-        call_id = None
+        call_id = signal_name = None
         handlers: list[tuple[str, str | None]] = []
         try:
             frame = parse_call_frame(text_data, dfws_settings.max_frame_size)
-            call_id = frame.get("call_id")
+            call_id, signal_name = frame.get("call_id"), frame["signal"]
             connections = callable_handlers(frame["signal"], call_id)
             handlers = [(c.task_name, static_queue(c)) for c in connections]
             refusal = await self.limits.admit_call(call_id, handlers)
@@ -212,7 +212,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
         except Exception as exc:  # the broker is down, a router raised...: keep the socket
             await self.release(call_id, handlers)
             logger.exception(
-                "window %s: could not queue the call %.200r", self.window_key, text_data
+                "window %s: could not queue dfws signal %r", self.window_key, signal_name
             )
             error = Unavailable(
                 f"the call could not be queued ({type(exc).__name__})", call_id=call_id
