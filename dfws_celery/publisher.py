@@ -65,7 +65,17 @@ class WarmLoop:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._pid = 0
-        self.adopted = False
+        self._adopted = False
+
+    @property
+    def adopted(self) -> bool:
+        """Whether frames go to a server's own loop, which is still running.
+
+        A closed adopted loop (the server stopped) adopts nothing any more: the
+        in-memory layer's rule then drops frames instead of publishing them
+        from a private thread, where its queues are not safe to use.
+        """
+        return self._adopted and not self._stale()
 
     def loop(self) -> asyncio.AbstractEventLoop:
         if self._stale():
@@ -92,10 +102,10 @@ class WarmLoop:
         """
         with self._lock:
             self._loop, self._thread, self._pid = loop, None, os.getpid()
-            self.adopted = True
+            self._adopted = True
 
     def _start(self) -> None:
-        self.adopted = False
+        self._adopted = False
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="dfws-publisher", daemon=True)
         thread.start()

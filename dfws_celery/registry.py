@@ -160,6 +160,11 @@ def _connection(
             f"{where}: queue must be a string or a DynamicQueue, got {queue!r}"
         )
     params = _parameters(function, where)
+    if not function.__name__.isidentifier():
+        raise ImproperlyConfigured(
+            f"{where}: a lambda cannot handle a dfws signal: its Celery task needs a "
+            "function name; write def handler(window_info, ...)"
+        )
     accepts_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     params = {k: p for k, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
     return SignalConnection(
@@ -174,11 +179,35 @@ def _connection(
     )
 
 
+class LazyAnnotation:
+    """An annotation naming what its module defines later: resolved at the first call.
+
+    With ``from __future__ import annotations`` an annotation is a string, and
+    the class it names may be defined below the handler.  It must still check
+    the browser's value: resolved when a call comes (the module is loaded by
+    then), and a call is refused when it still cannot be resolved.
+    """
+
+    def __init__(self, text: str, namespace: dict[str, Any]) -> None:
+        self.text = text
+        self.namespace = namespace
+
+    def __call__(self, value: Any) -> Any:
+        try:
+            target = eval(self.text, self.namespace)
+        except Exception as exc:
+            raise TypeError(f"the annotation {self.text!r} cannot be resolved: {exc}") from exc
+        return target(value) if callable(target) else value
+
+    def __repr__(self) -> str:
+        return f"LazyAnnotation({self.text!r})"
+
+
 def _parameters(function: Callable[..., Any], where: str) -> dict[str, inspect.Parameter]:
     try:
         sig = inspect.signature(function, eval_str=True)
-    except NameError:  # an annotation that only resolves later: check without it
-        sig = inspect.signature(function)
+    except NameError:  # a name the module defines later: resolve each annotation alone
+        sig = _resolved_one_by_one(function)
     params = list(sig.parameters.values())
     if not params or params[0].name != "window_info":
         raise ImproperlyConfigured(
@@ -193,3 +222,18 @@ def _parameters(function: Callable[..., Any], where: str) -> dict[str, inspect.P
                 "arguments only; use **kwargs"
             )
     return {p.name: p for p in params[1:]}
+
+
+def _resolved_one_by_one(function: Callable[..., Any]) -> inspect.Signature:
+    sig = inspect.signature(function)
+    namespace = getattr(function, "__globals__", {})
+    params = []
+    for param in sig.parameters.values():
+        annotation = param.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)
+            except NameError:
+                annotation = LazyAnnotation(annotation, namespace)
+        params.append(param.replace(annotation=annotation))
+    return sig.replace(parameters=params)

@@ -86,10 +86,11 @@ def test_the_in_memory_layer_drops_frames_until_a_consumer_adopts_a_loop(warm):
         warm.adopt_current()  # what a connected consumer does
         layer, channel = await listen("dfws.g")
         await asyncio.to_thread(publish, ["dfws.g"], "kept")  # a sync caller: a view, a task
+        assert warm.adopted
         return await received(layer, channel)
 
     assert asyncio.run(scenario()) == {"type": "dfws.frame", "text": "kept"}
-    assert warm.adopted
+    assert not warm.adopted  # the loop closed with the server: nothing adopts it any more
 
 
 def test_apublish_sends_to_each_group_on_the_callers_loop():
