@@ -248,18 +248,16 @@ class ChannelsBackend(LayerBackend):
 
 
 def args_repr(window_info: WindowInfoValues, kwargs: str) -> str:
-    """What Flower and the worker's log show as a handler task's arguments.
+    """What Flower, the worker's log and stored results show as a handler task's arguments.
 
     The handler's arguments (the JSON text) and who called, instead of
     Celery's ``saferepr`` of the whole window dict — which is also a quarter
-    of the CPU of an ``apply_async``.
+    of the CPU of an ``apply_async``.  Never the window key: whoever holds
+    it can address that window, and this text is stored with the results
+    (django-celery-results' ``task_args`` with ``CELERY_RESULT_EXTENDED``).
     """
-    who = " ".join(
-        f"{name}={window_info[name]}"
-        for name in ("window_key", "username")
-        if window_info.get(name)
-    )
-    text = f"(<window {who}>, {kwargs})" if who else f"(<window>, {kwargs})"
+    username = window_info.get("username")
+    text = f"(<window username={username}>, {kwargs})" if username else f"(<window>, {kwargs})"
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
 
 

@@ -34,10 +34,15 @@ def decode_kwargs(kwargs: dict[str, Any] | str | bytes | None) -> dict[str, Any]
 
 
 def denied(connection: SignalConnection) -> PermissionDenied:
-    """The refusal of a browser call to ``connection``'s handler, wherever it is decided."""
+    """The refusal of a browser call to ``connection``'s handler, wherever it is decided.
+
+    The browser reads "permission denied"; the handler and the permission are
+    in the detail (the log line; the browser too with ``DEBUG`` on).
+    """
     return PermissionDenied(
-        f"dfws signal {connection.path!r}, handler {connection.handler_name}: "
-        f"permission denied ({connection.permission_name})"
+        "permission denied",
+        detail=f"dfws signal {connection.path!r}, handler {connection.handler_name}: "
+        f"permission denied ({connection.permission_name})",
     )
 
 

@@ -41,7 +41,8 @@ def encode_result(handler: str, value: Any) -> str:
         return dfws_settings.encode(value)
     except (TypeError, ValueError) as exc:
         raise ResultNotSerializable(
-            f"the result of {handler} cannot be encoded by WEBSOCKET_SIGNAL_ENCODER: {exc}"
+            "the result cannot be encoded",
+            detail=f"the result of {handler} cannot be encoded by WEBSOCKET_SIGNAL_ENCODER: {exc}",
         ) from exc
 
 
@@ -68,7 +69,10 @@ def send_progress(window_info: WindowInfo, fraction: float | None, message: str 
 
 
 def describe_error(exc: BaseException, retries: int = 0) -> ErrorBody:
-    """The ``{"type", "message", "argument"?}`` the browser gets for ``exc``."""
+    """The ``{"type", "message", "argument"?}`` the browser gets for ``exc``.
+
+    Internals (a ``SignalError``'s detail, an exception's text) only with ``DEBUG`` on.
+    """
     if isinstance(exc, SignalError):
         return exc.body()
     if isinstance(exc, TimeLimitExceeded | SoftTimeLimitExceeded):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dfws_celery.window_info import WindowInfo
 
 _GROUP_SAFE = re.compile(r"^[A-Za-z0-9._-]{1,90}$")
+_HASHED = "h."  # dfws.h.<digest>: the groups of hashed topics, and only those
 _BUILTIN_SCALARS = (int, float, bool, bytes, tuple, frozenset, type(None))
 
 
@@ -68,8 +69,15 @@ def _special(window_info: WindowInfo | None, target: Target) -> str | None:
 
 
 def group_name(serialized_topic: str) -> str:
-    """The channel-layer group of a serialized topic (valid for every layer)."""
-    if _GROUP_SAFE.match(serialized_topic):
+    """The channel-layer group of a serialized topic (valid for every layer).
+
+    A group-safe topic keeps a readable name, ``dfws.<topic>``; any other
+    topic is hashed into ``dfws.h.<digest>``.  That namespace belongs to
+    hashes alone: a safe topic starting with ``h.`` is hashed too, so the
+    string topic ``"h.<digest>"`` cannot share the group of the topic that
+    hashes to ``<digest>``.
+    """
+    if _GROUP_SAFE.match(serialized_topic) and not serialized_topic.startswith(_HASHED):
         return f"dfws.{serialized_topic}"
     digest = hashlib.blake2b(serialized_topic.encode(), digest_size=20).hexdigest()
-    return f"dfws.h.{digest}"
+    return f"dfws.{_HASHED}{digest}"

@@ -2,7 +2,9 @@
 
 Any callable works as an annotation (``int``, ``float``, a function): it
 receives the raw JSON value and returns the value the handler gets, or
-raises ``ValueError``/``TypeError``/``ValidationError``.
+raises ``ValueError``/``TypeError``/``ArithmeticError``/``ValidationError``
+(each answered ``invalid_argument``).  JSON ``true``/``false`` are refused
+for ``int`` and ``float``.
 """
 
 from __future__ import annotations
@@ -102,8 +104,18 @@ def _uploaded_file(content: dict[str, Any]) -> SimpleUploadedFile:
     )
 
 
+# what an annotation may raise for a value it refuses (decimal's InvalidOperation and an
+# OverflowError such as ``int(float("inf"))`` are ArithmeticErrors)
+REFUSALS = (ValueError, TypeError, ArithmeticError, ValidationError)
+
+
 def check_arguments(connection: SignalConnection, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Validate and cast ``kwargs`` for ``connection``'s handler, or raise a ``SignalError``."""
+    """Validate and cast ``kwargs`` for ``connection``'s handler, or raise a ``SignalError``.
+
+    The browser reads only which argument failed; the detail (the handler,
+    the value, the annotation's reason) goes to the log and, with ``DEBUG``
+    on, to the browser too.
+    """
     where = f"dfws signal {connection.path!r}, handler {connection.handler_name}"
     result: dict[str, Any] = {}
     params = connection.parameters
@@ -111,18 +123,25 @@ def check_arguments(connection: SignalConnection, kwargs: dict[str, Any]) -> dic
         param = params.get(name)
         if param is None:
             if not connection.accepts_kwargs:
-                raise UnexpectedArgument(f"{where}: unexpected argument {name!r}", name)
+                message = f"unexpected argument {name!r}"
+                raise UnexpectedArgument(message, name, detail=f"{where}: {message}")
             result[name] = value
             continue
         annotation = param.annotation
         if annotation is inspect.Parameter.empty or not callable(annotation):
             result[name] = value
             continue
+        message = f"invalid argument {name!r}"
+        if isinstance(value, bool) and annotation in (int, float):
+            # JSON true/false are not numbers, though Python's bool is an int
+            detail = f"{where}: {message}: {value!r} is a boolean, not {annotation.__name__}"
+            raise InvalidArgument(message, name, detail=detail)
         try:
             result[name] = annotation(value)
-        except (ValueError, TypeError, ValidationError) as exc:
-            raise InvalidArgument(f"{where}: invalid argument {name!r}: {exc}", name) from exc
+        except REFUSALS as exc:
+            raise InvalidArgument(message, name, detail=f"{where}: {message}: {exc}") from exc
     for name, param in params.items():
         if name not in result and param.default is inspect.Parameter.empty:
-            raise MissingArgument(f"{where}: missing argument {name!r}", name)
+            message = f"missing argument {name!r}"
+            raise MissingArgument(message, name, detail=f"{where}: {message}")
     return result

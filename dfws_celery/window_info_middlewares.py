@@ -7,10 +7,10 @@ to and from the plain dict that travels in task messages.  Subclass
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
 if TYPE_CHECKING:
     from dfws_celery.window_info import WindowInfo
@@ -36,7 +36,8 @@ class WindowKeyMiddleware(WindowInfoMiddleware):
     """The window key (set by ``dfws_web``'s middleware) and a hash of the session key.
 
     The session key itself never leaves the web process: task messages only
-    carry a hash of it, enough to name the ``SESSION`` topic.
+    carry a keyed hash of it (:func:`hash_session_key`), enough to name the
+    ``SESSION`` topic.
     """
 
     def from_request(self, request: HttpRequest, window_info: WindowInfo) -> None:
@@ -57,8 +58,17 @@ class WindowKeyMiddleware(WindowInfoMiddleware):
         window_info.call_id = values.get("call_id")
 
 
+SESSION_HASH_SALT = "dfws.session_hash"
+
+
 def hash_session_key(session_key: str) -> str:
-    return hashlib.blake2b(session_key.encode(), digest_size=16).hexdigest()
+    """The session's name outside the web process: an HMAC keyed with ``SECRET_KEY``.
+
+    The same in every process sharing the settings (it names the ``SESSION``
+    group and binds a socket to its page's session), but nobody without
+    ``SECRET_KEY`` can compute it from a session key.  32 hex characters.
+    """
+    return salted_hmac(SESSION_HASH_SALT, session_key, algorithm="sha256").hexdigest()[:32]
 
 
 USER_FIELDS = ("is_authenticated", "is_anonymous", "is_staff", "is_superuser", "is_active")

@@ -148,6 +148,6 @@ def test_task_messages_name_the_caller_and_the_arguments_not_the_window_dict():
     finally:
         before_task_publish.disconnect(capture)
     argsrepr = seen[0]["argsrepr"]
-    assert argsrepr.startswith('(<window window_key=wk-repr>, {"value":"xxx')
+    assert argsrepr.startswith('(<window>, {"value":"xxx')
     assert len(argsrepr) == 1024 and argsrepr.endswith("...")
     assert seen[0]["kwargsrepr"] == "{}"

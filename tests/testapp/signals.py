@@ -130,3 +130,26 @@ def staff_only(window_info):
 def perm_only(window_info):
     sink.record("perm_only", username=window_info.username)
     return "perm"
+
+
+# ---- hardening (issue 11) ----
+
+
+def int_of_float(value):
+    return int(float(value))  # "inf" -> OverflowError, an ArithmeticError
+
+
+@signal(path="tests.numbers", is_allowed_to=everyone)
+def numbers(window_info, whole: int = 0, ratio: float = 0.0, big: int_of_float = 0):
+    sink.record("numbers", whole=whole, ratio=ratio, big=big)
+    return {"whole": whole, "ratio": ratio, "big": big}
+
+
+def only_small(connection, window_info, kwargs):
+    """A permission of the project's own: decided in the worker."""
+    return kwargs.get("n", 0) < 10
+
+
+@signal(path="tests.small_only", is_allowed_to=only_small)
+def small_only(window_info, n: int = 0):
+    return n
