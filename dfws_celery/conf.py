@@ -48,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_MAX_SOCKETS_PER_ADDRESS": 100,
     "WEBSOCKET_MAX_CALLS_IN_FLIGHT": 20,
     "WEBSOCKET_QUEUE_LIMITS": {},
+    "WEBSOCKET_MAX_REFUSALS": 30,
 }
 
 
@@ -139,6 +140,11 @@ class DfwsSettings:
     def queue_limits(self) -> Mapping[str, int]:
         """Per queue, calls of one window queued or running at once on that queue."""
         return {str(k): int(v) for k, v in dict(_get("WEBSOCKET_QUEUE_LIMITS")).items()}
+
+    @property
+    def max_refusals(self) -> int:
+        """Refused frames a socket may send in a minute before it is closed; 0: no cap."""
+        return int(_get("WEBSOCKET_MAX_REFUSALS"))
 
     @property
     def allowed_origins(self) -> list[str]:

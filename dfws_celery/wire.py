@@ -57,6 +57,8 @@ class CloseCode(IntEnum):
     """No window key, a key not signed by this site, or one bound to another session."""
     UNKNOWN_WINDOW = 4004
     """The window's cache entry is gone (expired, evicted, never written)."""
+    TOO_MANY_REFUSALS = 4008
+    """The socket sent more refused frames in a minute than ``WEBSOCKET_MAX_REFUSALS``."""
     TOO_MANY_SOCKETS = 4029
     """The window, or the client's address, has as many sockets open as allowed."""
 

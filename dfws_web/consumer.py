@@ -40,7 +40,7 @@ from dfws_celery.wire import (
     refusal_frame,
 )
 from dfws_web.calls import callable_handlers, forward
-from dfws_web.limits import WindowLimits
+from dfws_web.limits import Refusals, WindowLimits
 from dfws_web.sessions import check_window
 from dfws_web.windows import (
     COOKIE_KEY,
@@ -74,10 +74,12 @@ class SignalConsumer(AsyncWebsocketConsumer):
     session_key: str | None = None
     window_info: WindowInfoValues
     limits: WindowLimits | None = None
+    refusals: Refusals
     joined_at: float = 0.0
 
     async def connect(self) -> None:
         self.groups = []
+        self.refusals = Refusals()
         cookies = self.scope.get("cookies", {})
         signed = query_key(self.scope) or cookies.get(COOKIE_KEY)
         key = unsign(signed)
@@ -237,17 +239,25 @@ class SignalConsumer(AsyncWebsocketConsumer):
                 await self.limits.answered(call_id, name)
 
     async def refuse(self, error: SignalError, text: str | None) -> None:
-        # JS-only signals (html.*) called in the page reach us too: not worth a warning
-        level = logging.DEBUG if error.type == ErrorType.UNKNOWN_SIGNAL else logging.WARNING
-        logger.log(
-            level,
-            "window %s: refused frame (%s: %s) %.200r",
-            self.window_key,
-            error.type,
-            error,
-            text,
-        )
+        """Answer a refused frame; log the first few, sum up the rest, close an abuser."""
+        log_it, summary, close = self.refusals.count(error.type)
+        if log_it:
+            # JS-only signals (html.*) called in the page reach us too: not worth a warning
+            level = logging.DEBUG if error.type == ErrorType.UNKNOWN_SIGNAL else logging.WARNING
+            logger.log(
+                level, "window %s: refused frame (%s: %s) %.200r", self.window_key, error.type,
+                error, text,
+            )  # fmt: skip
+        if summary is not None:
+            logger.warning("window %s: %s", self.window_key, summary)
         await self.send(text_data=refusal_frame(error.body(), error.call_id))
+        if close:
+            logger.warning(
+                "window %s: more than %d frames refused in a minute, closing the socket",
+                self.window_key,
+                dfws_settings.max_refusals,
+            )
+            await self.refuse_window(CloseCode.TOO_MANY_REFUSALS)
 
     async def dfws_frame(self, event: LayerFrame) -> None:
         """A frame published to one of our groups (a signal, an ack, a result)."""

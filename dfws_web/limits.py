@@ -10,6 +10,9 @@ window cache's server, when ``WEBSOCKET_CACHE_BACKEND`` is a plain
   that), a token bucket kept as one timestamp (GCRA);
 * **sockets** per window (``WEBSOCKET_MAX_SOCKETS_PER_WINDOW``) and per client
   address (``WEBSOCKET_MAX_SOCKETS_PER_ADDRESS``);
+* **refused frames** per socket: the first few are logged one by one, the
+  rest summed up, and a socket refused more than ``WEBSOCKET_MAX_REFUSALS``
+  times a minute is closed (``CloseCode.TOO_MANY_REFUSALS``);
 * **calls in flight** per window — queued or running, until the worker's
   answer passes through the socket that sent the call
   (``WEBSOCKET_MAX_CALLS_IN_FLIGHT``), and per window and queue
@@ -31,12 +34,13 @@ import threading
 import time
 import uuid
 import weakref
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dfws_celery.conf import dfws_settings
-from dfws_celery.errors import RateLimited, SignalError, TooManyCalls
+from dfws_celery.errors import ErrorType, RateLimited, SignalError, TooManyCalls
 from dfws_celery.wire import CloseCode
 from dfws_web.windows import loop_reader
 
@@ -293,3 +297,46 @@ class WindowLimits:
 
     def _window_cap(self) -> int:
         return dfws_settings.max_calls_in_flight
+
+
+# refusals that a well-behaved page does not cause (unknown_signal is a page calling its own
+# JavaScript-only signals, which reach the server too)
+ABUSE = frozenset(
+    {
+        ErrorType.BAD_FRAME,
+        ErrorType.TOO_LARGE,
+        ErrorType.FORBIDDEN,
+        ErrorType.RATE_LIMITED,
+        ErrorType.TOO_MANY_CALLS,
+    }
+)
+LOGGED_ONE_BY_ONE = 5
+SUMMED_EVERY = 100
+ABUSE_PERIOD = 60.0
+
+
+class Refusals:
+    """The refused frames of one socket: what to log, and when to give up on it."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.by_type: Counter[str] = Counter()
+        self.recent: deque[float] = deque()
+
+    def count(self, error_type: str) -> tuple[bool, str | None, bool]:
+        """``(log this one, a summary to log, close the socket)``."""
+        self.total += 1
+        self.by_type[error_type] += 1
+        summary = None
+        if self.total > LOGGED_ONE_BY_ONE and self.total % SUMMED_EVERY == 0:
+            kinds = ", ".join(f"{kind} x{n}" for kind, n in self.by_type.most_common())
+            summary = f"{self.total} frames refused so far ({kinds})"
+        close = False
+        if error_type in ABUSE:
+            now = time.monotonic()
+            self.recent.append(now)
+            while self.recent and self.recent[0] < now - ABUSE_PERIOD:
+                self.recent.popleft()
+            cap = dfws_settings.max_refusals
+            close = cap > 0 and len(self.recent) > cap
+        return self.total <= LOGGED_ONE_BY_ONE, summary, close

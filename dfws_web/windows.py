@@ -35,6 +35,7 @@ thread, with one backend per thread.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import secrets
 import threading
@@ -104,7 +105,7 @@ def same_session(session_key: str | None, window_info: WindowInfoValues) -> bool
         return True
     if not session_key:
         return False
-    return bool(hash_session_key(session_key) == expected)
+    return hmac.compare_digest(hash_session_key(session_key), str(expected))
 
 
 # ---- writing the entry ----

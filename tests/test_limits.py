@@ -190,3 +190,21 @@ def test_the_redis_store_counts_on_redis_clock_across_clients():
             await second.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_socket_sending_refused_frames_is_closed_after_thirty_a_minute(server, caplog):
+    with connect_window(server, open_page(server)) as ws:
+        for _ in range(30):
+            ws.send("{not json")
+            assert receive_json(ws)["error"]["type"] == "bad_frame"
+        ws.send("{not json")
+        assert receive_json(ws)["error"]["type"] == "bad_frame"
+        assert closed_code(ws) == 4008
+
+
+def test_a_page_calling_its_javascript_only_signals_stays_connected(server):
+    with connect_window(server, open_page(server)) as ws:
+        for n in range(60):
+            ws.send(json.dumps({"signal": "html.text", "opts": {}, "call_id": f"j{n}"}))
+            assert receive_json(ws)["error"]["type"] == "unknown_signal"
+        assert alive(ws)

@@ -20,6 +20,8 @@ export const CloseCode = {
   FORGED_KEY: 4003,
   /** The window's cache entry is gone (expired, evicted, never written). */
   UNKNOWN_WINDOW: 4004,
+  /** The socket sent more refused frames in a minute than `WEBSOCKET_MAX_REFUSALS`. */
+  TOO_MANY_REFUSALS: 4008,
   /** The window, or the client's address, has as many sockets open as allowed. */
   TOO_MANY_SOCKETS: 4029,
 } as const;

@@ -12,8 +12,14 @@ import {
 describe("the generated wire module", () => {
   it("names the heartbeat and the server's close codes", () => {
     expect(HEARTBEAT).toBe("--heartbeat--");
-    expect(CloseCode).toEqual({ SESSION_ENDED: 4001, FORGED_KEY: 4003, UNKNOWN_WINDOW: 4004, TOO_MANY_SOCKETS: 4029 });
-    expect([...REFUSAL_CLOSE_CODES].sort()).toEqual([4001, 4003, 4004, 4029]);
+    expect(CloseCode).toEqual({
+      SESSION_ENDED: 4001,
+      FORGED_KEY: 4003,
+      UNKNOWN_WINDOW: 4004,
+      TOO_MANY_REFUSALS: 4008,
+      TOO_MANY_SOCKETS: 4029,
+    });
+    expect([...REFUSAL_CLOSE_CODES].sort()).toEqual([4001, 4003, 4004, 4008, 4029]);
     expect(REFUSAL_CLOSE_CODES.has(4002)).toBe(false);
   });
 
