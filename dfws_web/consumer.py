@@ -224,7 +224,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
         for _handler, refused in forwarded.refused:
             logger.warning("window %s: %s", self.window_key, refused)
         await self.release(call_id, [(name, None) for name, _ in forwarded.refused])
-        if call_id is None:
+        if call_id is None:  # nothing to ack; a refusal is still said, as for a bad frame
+            for _handler, refused in forwarded.refused:
+                await self.send(text_data=refusal_frame(refused.body()))
             return
         await self.send(
             text_data=ack_frame(call_id, forwarded.handlers, dfws_settings.call_timeout)
