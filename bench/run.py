@@ -218,6 +218,10 @@ def stacks() -> dict[str, Stack]:
     """The servers compared; ``dfws+...`` are dfws with the changes proposed in RESULTS.md."""
     return {
         "dfws": Stack("dfws", "dfws", "dfws_web.asgi:application"),
+        # the same with every limit switched off: what the limits cost, on vs off
+        "dfws-nolimits": Stack(
+            "dfws-nolimits", "dfws", "dfws_web.asgi:application", {"BENCH_LIMITS": "off"}
+        ),
         "bare": Stack("bare", "dfws", "bench.project.bare:application"),
         "old": Stack("old", "old", "df_websockets.routing:application"),
         "dfws+dispatch": Stack(
@@ -267,7 +271,7 @@ async def s5(results: Results, servers: dict[str, Stack]) -> None:
 
 def broadcaster(drivers: dict[str, Driver], variant: str, count: int) -> Callable[[], Any]:
     driver = drivers["old"] if variant == "old" else drivers["dfws"]
-    variant = variant.partition("+")[0]  # dfws with experiments: the same sender
+    variant = variant.partition("+")[0].partition("-")[0]  # a dfws variant: the same sender
 
     async def send() -> None:
         await asyncio.to_thread(driver.call, "broadcast", variant, count)
@@ -279,7 +283,7 @@ async def s3(results: Results, servers: dict[str, Stack], drivers: dict[str, Dri
     clients, messages = PLAN.s3_clients, PLAN.s3_broadcasts
     say(f"S3 fan-out: {clients} clients, {messages} broadcasts x {PLAN.s3_reps} repetitions")
     for rep in range(PLAN.s3_reps):
-        for variant in ("dfws", "bare", "old"):
+        for variant in ("dfws", "dfws-nolimits", "bare", "old"):
             stack = servers[variant]
             cookies = await asyncio.to_thread(stack.cookies, clients)
             stack.idle()
@@ -318,7 +322,7 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
         f"S4 round trip: {PLAN.s4_sequential} sequential calls, "
         f"{PLAN.s4_clients} clients x {PLAN.s4_calls} calls, x {PLAN.s4_runs} runs"
     )
-    variants = ("dfws", "old")
+    variants = ("dfws", "dfws-nolimits", "old")
     windows: dict[str, list[load.Window]] = {}
     frames: dict[str, load.CallFrames] = {}
     for variant in variants:
@@ -327,7 +331,7 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
         windows[variant], _, failed = await load.open_windows(stack.base, cookies)
         if failed:
             raise RuntimeError(f"S4 {variant}: {failed} windows could not connect")
-        frames[variant] = load.CallFrames(with_call_id=variant == "dfws")
+        frames[variant] = load.CallFrames(with_call_id=variant.startswith("dfws"))
         first = windows[variant][0]
         # the worker is starting: wait for a first answer, then warm both pool processes
         for _ in range(60):
@@ -350,10 +354,11 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
             for q in (50, 90, 99):
                 results.add("S4", f"seq_p{q}", variant, percentile(ok, q))
             stack = servers[variant]
-            assert stack.daphne is not None and stack.worker is not None
+            worker = stack.worker or servers["dfws"].worker  # dfws-nolimits shares dfws's
+            assert stack.daphne is not None and worker is not None
             cpu_web, cpu_worker = (
                 procs.cpu_seconds(stack.daphne.pid),
-                procs.cpu_seconds(stack.worker.pid),
+                procs.cpu_seconds(worker.pid),
             )
             cpu_client, cpu_redis = time.process_time(), redis_cpu_seconds()
             latencies, seconds = await load.concurrent_calls(
@@ -361,7 +366,7 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
             )
             done = [x * 1000 for x in latencies if x is not None]
             cpu_web = procs.cpu_seconds(stack.daphne.pid) - cpu_web
-            cpu_worker = procs.cpu_seconds(stack.worker.pid) - cpu_worker
+            cpu_worker = procs.cpu_seconds(worker.pid) - cpu_worker
             # the same two cores also run the load's websocket clients and Redis
             cpu_client = time.process_time() - cpu_client
             cpu_redis = redis_cpu_seconds() - cpu_redis
@@ -590,6 +595,20 @@ def table(r: Results) -> list[Row]:
         f"{sum(g('S4', 'lost', 'old')):.0f}", "", "", "0",
         "yes" if lost4 and sum(lost4) == 0 else "**no**",
     ))  # fmt: skip
+    # the limits, on vs off (dfws with every limit switched off, measured beside it)
+    for scenario, metric, title, unit in (
+        ("S3", "cpu_connect", "daphne CPU per connect", "ms"),
+        ("S3", "cpu_delivery", "daphne CPU per delivery", "µs"),
+        ("S4", "cpu_daphne", "daphne CPU per round trip", "ms"),
+        ("S4", "seq_p50", "sequential round trip p50", "ms"),
+    ):
+        rows.append((
+            f"Limits on vs off: {scenario} {title}, {unit}",
+            spread(g(scenario, metric, "dfws"), ".2f"),
+            "limits off: " + spread(g(scenario, metric, "dfws-nolimits"), ".2f"), "",
+            fmt_ratio(r.ratio(scenario, metric, "dfws", "dfws-nolimits")) + " (on / off)",
+            "", "", "",
+        ))  # fmt: skip
     # S5
     mem = r.ratio("S5", "kib_per_connection", "dfws", "old")
     rows.append((
@@ -712,7 +731,8 @@ def migrate() -> None:
 
 
 async def with_servers(results: Results, drivers: dict[str, Driver]) -> None:
-    servers = {name: stack for name, stack in stacks().items() if name in ("dfws", "bare", "old")}
+    wanted = ("dfws", "dfws-nolimits", "bare", "old")
+    servers = {name: stack for name, stack in stacks().items() if name in wanted}
     try:
         for stack in servers.values():
             stack.start()

@@ -237,6 +237,9 @@ class WindowLimits:
             Entry(f"sockets:w:{self.window_key}", member, dfws_settings.max_sockets_per_window),
             Entry(f"sockets:a:{self.address}", member, dfws_settings.max_sockets_per_address),
         ]
+        entries = [entry for entry in entries if entry.cap > 0]
+        if not entries:  # every socket limit switched off: nothing to count
+            return None
         if await store().admit(entries, SOCKET_TTL, None) != OK:
             return CloseCode.TOO_MANY_SOCKETS
         self.sockets = entries
@@ -265,6 +268,9 @@ class WindowLimits:
         for queue in sorted({q for _, q in handlers if q is not None and q in queue_caps}):
             on_queue = tuple(members[name] for name, q in handlers if q == queue)
             entries.append(Entry(f"calls:q:{queue}:{self.window_key}", on_queue, queue_caps[queue]))
+        entries = [entry for entry in entries if entry.cap > 0]
+        if not entries and rate is None:  # every call limit switched off: nothing to count
+            return None
         ttl = dfws_settings.call_timeout + CALL_GRACE
         verdict = await store().admit(entries, ttl, rate)
         if verdict == RATE:
@@ -276,7 +282,7 @@ class WindowLimits:
             full = entries[verdict - 1]
             what = (
                 "of this window (WEBSOCKET_MAX_CALLS_IN_FLIGHT)"
-                if full is entries[0]
+                if full.key.startswith("calls:w:")
                 else f"of this window on queue {full.key.split(':')[2]!r} (WEBSOCKET_QUEUE_LIMITS)"
             )
             return TooManyCalls(
