@@ -208,11 +208,11 @@ class SignalConsumer(AsyncWebsocketConsumer):
                 connections,
             )
         except SignalError as exc:
-            await self.release(call_id, handlers)
+            self.release(call_id, handlers)
             await self.refuse(exc, text_data)
             return
         except Exception as exc:  # the broker is down, a router raised...: keep the socket
-            await self.release(call_id, handlers)
+            self.release(call_id, handlers)
             logger.exception(
                 "window %s: could not queue dfws signal %r", self.window_key, signal_name
             )
@@ -223,7 +223,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
             return
         for _handler, refused in forwarded.refused:
             logger.warning("window %s: %s", self.window_key, refused)
-        await self.release(call_id, [(name, None) for name, _ in forwarded.refused])
+        self.release(call_id, [(name, None) for name, _ in forwarded.refused])
         if call_id is None:  # nothing to ack; a refusal is still said, as for a bad frame
             for _handler, refused in forwarded.refused:
                 await self.send(text_data=refusal_frame(refused.body()))
@@ -234,11 +234,11 @@ class SignalConsumer(AsyncWebsocketConsumer):
         for handler, refused in forwarded.refused:
             await self.send(text_data=error_frame(call_id, handler, refused.body()))
 
-    async def release(self, call_id: str | None, handlers: list[tuple[str, str | None]]) -> None:
+    def release(self, call_id: str | None, handlers: list[tuple[str, str | None]]) -> None:
         """Calls that will get no answer from a worker stop counting now."""
         if call_id is not None and self.limits is not None:
             for name, _ in handlers:
-                await self.limits.answered(call_id, name)
+                self.limits.answered(call_id, name)
 
     async def refuse(self, error: SignalError, text: str | None) -> None:
         """Answer a refused frame; log the first few, sum up the rest, close an abuser."""
@@ -268,4 +268,4 @@ class SignalConsumer(AsyncWebsocketConsumer):
         if self.limits is not None and self.limits.pending:
             answer = answer_of(text)
             if answer is not None:
-                await self.limits.answered(*answer)
+                self.limits.answered(*answer)

@@ -75,8 +75,17 @@ class Rate:
 
 
 class Store(Protocol):
-    async def admit(self, entries: Sequence[Entry], ttl: float, rate: Rate | None) -> int:
-        """Record the entries if every limit allows; :data:`OK`, :data:`RATE` or ``1 + index``."""
+    async def admit(
+        self,
+        entries: Sequence[Entry],
+        ttl: float,
+        rate: Rate | None,
+        releases: Sequence[Entry] = (),
+    ) -> int:
+        """Drop ``releases``, then record the entries if every limit allows.
+
+        :data:`OK`, :data:`RATE`, or ``1 + index`` of the entry over its cap.
+        """
 
     async def release(self, entries: Sequence[Entry]) -> None: ...
 
@@ -89,25 +98,32 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local expiry = now + tonumber(ARGV[3])
+local released = tonumber(ARGV[4])
+local at = 5
+-- members released since the last call (answers seen) stop counting first
+for i = 2, released + 1 do
+  local n = tonumber(ARGV[at])
+  for j = 1, n do redis.call('ZREM', KEYS[i], ARGV[at + j]) end
+  at = at + 1 + n
+end
 local tat = now
 if interval > 0 then
   tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now)
   if tat - now > tolerance then return 0 end
 end
-local at = 4
 local plan = {}
-for i = 2, #KEYS do
+for i = released + 2, #KEYS do
   local cap = tonumber(ARGV[at])
   local n = tonumber(ARGV[at + 1])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
-  if cap > 0 and redis.call('ZCARD', KEYS[i]) + n > cap then return i - 1 end
+  if cap > 0 and redis.call('ZCARD', KEYS[i]) + n > cap then return i - 1 - released end
   plan[i] = {at + 2, n}
   at = at + 2 + n
 end
 if interval > 0 then
   redis.call('SET', KEYS[1], tat + interval, 'PX', math.ceil(tat + interval - now) + 1000)
 end
-for i = 2, #KEYS do
+for i = released + 2, #KEYS do
   for j = 0, plan[i][2] - 1 do
     redis.call('ZADD', KEYS[i], expiry, ARGV[plan[i][1] + j])
   end
@@ -128,13 +144,23 @@ class RedisStore:
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
-    async def admit(self, entries: Sequence[Entry], ttl: float, rate: Rate | None) -> int:
+    async def admit(
+        self,
+        entries: Sequence[Entry],
+        ttl: float,
+        rate: Rate | None,
+        releases: Sequence[Entry] = (),
+    ) -> int:
         keys = [self.key(rate.key) if rate else self.key("-")]
         args: list[Any] = [
             round(rate.interval * 1000, 3) if rate else 0,
             round(rate.tolerance * 1000, 3) if rate else 0,
             round(ttl * 1000),
+            len(releases),
         ]
+        for entry in releases:
+            keys.append(self.key(entry.key))
+            args += [len(entry.members), *entry.members]
         for entry in entries:
             keys.append(self.key(entry.key))
             args += [entry.cap, len(entry.members), *entry.members]
@@ -164,7 +190,14 @@ class LocalStore:
         self.buckets: dict[str, float] = {}
         self.lock = threading.Lock()
 
-    async def admit(self, entries: Sequence[Entry], ttl: float, rate: Rate | None) -> int:
+    async def admit(
+        self,
+        entries: Sequence[Entry],
+        ttl: float,
+        rate: Rate | None,
+        releases: Sequence[Entry] = (),
+    ) -> int:
+        await self.release(releases)
         now = time.monotonic()
         with self.lock:
             tat = now
@@ -229,6 +262,8 @@ class WindowLimits:
         self.socket_id = uuid.uuid4().hex
         self.sockets: list[Entry] = []
         self.pending: dict[tuple[str, str], list[Entry]] = {}  # (call id, handler) -> entries
+        # answered calls, released with this socket's next check (one round trip, not two)
+        self.released: list[Entry] = []
 
     async def open(self) -> CloseCode | None:
         """Count this socket; ``CloseCode.TOO_MANY_SOCKETS`` if the window or address is full."""
@@ -246,12 +281,15 @@ class WindowLimits:
         return None
 
     async def heartbeat(self) -> None:
+        if self.released:
+            released, self.released = self.released, []
+            await store().release(released)
         if self.sockets:
             await store().renew(self.sockets, SOCKET_TTL)
 
     async def close(self) -> None:
-        entries = self.sockets + [e for es in self.pending.values() for e in es]
-        self.sockets, self.pending = [], {}
+        entries = self.sockets + self.released + [e for es in self.pending.values() for e in es]
+        self.sockets, self.pending, self.released = [], {}, []
         if entries:
             await store().release(entries)
 
@@ -272,7 +310,8 @@ class WindowLimits:
         if not entries and rate is None:  # every call limit switched off: nothing to count
             return None
         ttl = dfws_settings.call_timeout + CALL_GRACE
-        verdict = await store().admit(entries, ttl, rate)
+        released, self.released = self.released, []
+        verdict = await store().admit(entries, ttl, rate, released)
         if verdict == RATE:
             return RateLimited(
                 f"more than {rate_per_second:g} calls per second (WEBSOCKET_RATE_LIMIT)",
@@ -295,11 +334,15 @@ class WindowLimits:
                 ]
         return None
 
-    async def answered(self, call_id: str, handler: str) -> None:
-        """A handler's result or error passed through this socket: the call stops counting."""
+    def answered(self, call_id: str, handler: str) -> None:
+        """A handler's result or error passed through this socket: the call stops counting.
+
+        Released with the socket's next check (or heartbeat, or close): counted
+        where it matters, without a round trip of its own.
+        """
         entries = self.pending.pop((call_id, handler), None)
         if entries:
-            await store().release(entries)
+            self.released.extend(entries)
 
     def _window_cap(self) -> int:
         return dfws_settings.max_calls_in_flight

@@ -182,6 +182,10 @@ def test_the_redis_store_counts_on_redis_clock_across_clients():
             assert await a.admit([Entry("short", ("x",), 1)], 0.2, None) == OK
             await asyncio.sleep(0.3)  # expired members stop counting
             assert await b.admit([Entry("short", ("y",), 1)], 60, None) == OK
+            # answered members released with the next check, before it counts
+            assert await a.admit([Entry("set", ("m5",), 2)], 60, None) == 1
+            released = [Entry("set", ("m2",), 2)]
+            assert await a.admit([Entry("set", ("m5",), 2)], 60, None, released) == OK
             rate = Rate("rate", 2)  # bursts of 4
             verdicts = [await (a if n % 2 else b).admit([], 60, rate) for n in range(6)]
             assert verdicts == [OK, OK, OK, OK, RATE, RATE]
