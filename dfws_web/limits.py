@@ -29,6 +29,7 @@ per process.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import threading
 import time
@@ -38,6 +39,8 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from redis.exceptions import NoScriptError
 
 from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import ErrorType, RateLimited, SignalError, TooManyCalls
@@ -139,7 +142,37 @@ class RedisStore:
     def __init__(self, client: Any, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
-        self.script = client.register_script(ADMIT)
+        self.sha = hashlib.sha1(ADMIT.encode()).hexdigest()
+        # the check runs once per browser call: on bare connections from an idle list (a
+        # redis-py client costs twice the CPU of the command itself, as in pubsub.SyncPubSub)
+        self.idle: list[Any] = []
+
+    async def run_script(self, keys: list[str], args: list[Any]) -> Any:
+        pool = self.client.connection_pool
+        connection = (
+            self.idle.pop() if self.idle else pool.connection_class(**pool.connection_kwargs)
+        )
+        try:
+            try:
+                result = await self._evalsha(connection, keys, args)
+            except NoScriptError:  # a restarted or flushed Redis forgot the script
+                await connection.send_command("SCRIPT", "LOAD", ADMIT)
+                self.sha = (await connection.read_response()).decode()
+                result = await self._evalsha(connection, keys, args)
+        except BaseException:  # an interrupted exchange leaves the socket unusable
+            await connection.disconnect()
+            raise
+        self.idle.append(connection)
+        return result
+
+    async def close(self) -> None:
+        """Close the idle connections (a store lives as long as its event loop)."""
+        while self.idle:
+            await self.idle.pop().disconnect()
+
+    async def _evalsha(self, connection: Any, keys: list[str], args: list[Any]) -> Any:
+        await connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+        return await connection.read_response()
 
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -164,7 +197,7 @@ class RedisStore:
         for entry in entries:
             keys.append(self.key(entry.key))
             args += [entry.cap, len(entry.members), *entry.members]
-        return int(await self.script(keys=keys, args=args))
+        return int(await self.run_script(keys, args))
 
     async def release(self, entries: Sequence[Entry]) -> None:
         async with self.client.pipeline(transaction=False) as pipe:

@@ -172,6 +172,7 @@ def test_the_redis_store_counts_on_redis_clock_across_clients():
         second = aioredis.Redis.from_url(settings.REDIS_URL)
         prefix = f"{settings.PREFIX}:store-test:{time.monotonic_ns()}:"
         a, b = RedisStore(first, prefix), RedisStore(second, prefix)
+        b.sha = "0" * 40  # as after a Redis restart: the script is loaded again
         try:
             two = [Entry("set", ("m1",), 2)]
             assert await a.admit(two, 60, None) == OK
@@ -190,6 +191,8 @@ def test_the_redis_store_counts_on_redis_clock_across_clients():
             verdicts = [await (a if n % 2 else b).admit([], 60, rate) for n in range(6)]
             assert verdicts == [OK, OK, OK, OK, RATE, RATE]
         finally:
+            await a.close()
+            await b.close()
             await first.aclose()
             await second.aclose()
 
