@@ -157,7 +157,8 @@ class RedisStore:
                 result = await self._evalsha(connection, keys, args)
             except NoScriptError:  # a restarted or flushed Redis forgot the script
                 await connection.send_command("SCRIPT", "LOAD", ADMIT)
-                self.sha = (await connection.read_response()).decode()
+                sha = await connection.read_response()
+                self.sha = sha.decode() if isinstance(sha, bytes) else str(sha)
                 result = await self._evalsha(connection, keys, args)
         except BaseException:  # an interrupted exchange leaves the socket unusable
             await connection.disconnect()
