@@ -59,8 +59,10 @@ def _special(window_info: WindowInfo | None, target: Target) -> str | None:
         return None
     if target is USER and window_info.user_pk is not None:
         return f"-user.{window_info.user_pk}"
-    if target in (USER, SESSION) and window_info.session_hash:
-        return f"-session.{window_info.session_hash}"
+    # a visitor without a Django session: their browser (the dfwsid cookie) is the session
+    session = window_info.session_hash or window_info.browser_hash
+    if target in (USER, SESSION) and session:
+        return f"-session.{session}"
     if target in (USER, SESSION, WINDOW) and window_info.window_key:
         return f"-window.{window_info.window_key}"
     if target in (USER, SESSION, WINDOW):

@@ -23,6 +23,7 @@ class WindowInfo:
 
     window_key: str | None = None
     session_hash: str | None = None
+    browser_hash: str | None = None
     user_pk: Any = None
     username: str | None = None
     is_authenticated: bool = False

@@ -33,11 +33,12 @@ class WindowInfoMiddleware:
 
 
 class WindowKeyMiddleware(WindowInfoMiddleware):
-    """The window key (set by ``dfws_web``'s middleware) and a hash of the session key.
+    """The window key (set by ``dfws_web``'s middleware) and what binds it to a browser.
 
-    The session key itself never leaves the web process: task messages only
-    carry a keyed hash of it (:func:`hash_session_key`), enough to name the
-    ``SESSION`` topic.
+    A page with a Django session is bound to it, a page without one to the
+    browser's ``dfwsid`` cookie (``dfws_web`` sets it): each travels as a keyed
+    hash (:func:`hash_session_key`), enough to name the ``SESSION`` topic —
+    the session key and the browser id never leave the web process.
     """
 
     def from_request(self, request: HttpRequest, window_info: WindowInfo) -> None:
@@ -45,16 +46,21 @@ class WindowKeyMiddleware(WindowInfoMiddleware):
         session = getattr(request, "session", None)
         key = getattr(session, "session_key", None)
         window_info.session_hash = hash_session_key(key) if key else None
+        browser = None if key else getattr(request, "dfws_browser_id", None)
+        window_info.browser_hash = hash_browser_id(browser) if browser else None
 
     def to_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
         values["window_key"] = window_info.window_key
         values["session_hash"] = window_info.session_hash
+        if window_info.browser_hash is not None:
+            values["browser_hash"] = window_info.browser_hash
         if window_info.call_id is not None:
             values["call_id"] = window_info.call_id
 
     def from_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
         window_info.window_key = values.get("window_key")
         window_info.session_hash = values.get("session_hash")
+        window_info.browser_hash = values.get("browser_hash")
         window_info.call_id = values.get("call_id")
 
 
@@ -137,3 +143,8 @@ class BrowserMiddleware(WindowInfoMiddleware):
 
     def from_dict(self, window_info: WindowInfo, values: dict[str, Any]) -> None:
         window_info.user_agent = values.get("user_agent", "")
+
+
+def hash_browser_id(browser_id: str) -> str:
+    """The keyed hash of a browser's ``dfwsid`` cookie (never equal to a session's)."""
+    return hash_session_key(f"browser:{browser_id}")

@@ -47,7 +47,7 @@ from dfws_web.windows import (
     QUERY_KEY,
     aextend_window,
     aload_window,
-    same_session,
+    same_browser,
     unsign,
 )
 
@@ -96,7 +96,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
             await self.refuse_window(CloseCode.UNKNOWN_WINDOW)
             return
         self.session_key = cookies.get(settings.SESSION_COOKIE_NAME)
-        if not same_session(self.session_key, entry["window_info"]):
+        if not same_browser(cookies, entry["window_info"]):
             logger.warning("websocket refused: window %s belongs to another session", key)
             await self.refuse_window(CloseCode.FORGED_KEY)
             return

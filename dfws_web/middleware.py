@@ -10,14 +10,17 @@ from django.http import HttpRequest, HttpResponse
 
 from dfws_celery.conf import dfws_settings
 from dfws_web.windows import (
+    BROWSER_COOKIE,
     COOKIE_KEY,
     COOKIE_URL,
     QUERY_KEY,
     load_window,
+    new_browser_id,
     new_window_key,
-    same_session,
+    same_browser,
     sign,
     unsign,
+    valid_browser_id,
 )
 
 AJAX_HEADER = "HTTP_X_REQUESTED_WITH"
@@ -43,11 +46,15 @@ class WebsocketMiddleware:
         if request.META.get(AJAX_HEADER) == "XMLHttpRequest":
             key = page_window(request)
         request.window_key = key or new_window_key()  # type: ignore[attr-defined]
+        browser = valid_browser_id(request.COOKIES.get(BROWSER_COOKIE))
+        request.dfws_browser_id = browser or new_browser_id()  # type: ignore[attr-defined]
         request.dfws_page_window = key is not None  # type: ignore[attr-defined]
         request.dfws_middleware = True  # type: ignore[attr-defined]
         response = self.get_response(request)
         if getattr(request, "dfws_topics", None) is not None and not key:
             self.set_cookies(request, response)
+            if browser is None and getattr(request, "dfws_bound_to_browser", False):
+                self.set_browser_cookie(request, response)
         return response
 
     def set_cookies(self, request: HttpRequest, response: HttpResponse) -> None:
@@ -66,6 +73,18 @@ class WebsocketMiddleware:
                 secure=request.is_secure(),
             )
 
+    def set_browser_cookie(self, request: HttpRequest, response: HttpResponse) -> None:
+        """The browser's id for a visitor without a session: HttpOnly, until the browser closes."""
+        response.set_cookie(
+            BROWSER_COOKIE,
+            request.dfws_browser_id,  # type: ignore[attr-defined]
+            domain=settings.SESSION_COOKIE_DOMAIN,
+            path=settings.SESSION_COOKIE_PATH,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+
 
 def page_window(request: HttpRequest) -> str | None:
     """The window key an AJAX request names, if that window belongs to the request's session."""
@@ -73,8 +92,7 @@ def page_window(request: HttpRequest) -> str | None:
     if key is None:
         return None
     entry = load_window(key)
-    session_key = getattr(getattr(request, "session", None), "session_key", None)
-    if entry is None or not same_session(session_key, entry["window_info"]):
+    if entry is None or not same_browser(request.COOKIES, entry["window_info"]):
         return None
     return key
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 import secrets
 import threading
 import weakref
@@ -44,6 +45,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core import signing
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
@@ -56,7 +58,7 @@ from dfws_celery._compat import redis_cache_options, redis_cache_parts, redis_ca
 from dfws_celery.conf import dfws_settings
 from dfws_celery.targets import BROADCAST, SESSION, USER, WINDOW
 from dfws_celery.window_info import WindowInfo
-from dfws_celery.window_info_middlewares import hash_session_key
+from dfws_celery.window_info_middlewares import hash_browser_id, hash_session_key
 from dfws_celery.wire import WindowEntry, WindowInfoValues
 
 logger = logging.getLogger("dfws.websocket")
@@ -64,6 +66,9 @@ SALT = "dfws.window-key"
 COOKIE_KEY = "dfwskey"
 COOKIE_URL = "dfwsurl"
 QUERY_KEY = COOKIE_KEY  # ?dfwskey= in the websocket URL
+# binds the windows of a visitor without a Django session to their browser (HttpOnly)
+BROWSER_COOKIE = "dfwsid"
+BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
 # ---- the key ----
@@ -91,7 +96,31 @@ def cache_key(window_key: str) -> str:
     return f"{dfws_settings.cache_prefix}:window:{window_key}"
 
 
-# ---- the session ----
+# ---- the session, or the browser ----
+
+
+def new_browser_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def valid_browser_id(value: str | None) -> str | None:
+    return value if value and BROWSER_ID.match(value) else None
+
+
+def same_browser(cookies: Mapping[str, str], window_info: WindowInfoValues) -> bool:
+    """Whether ``cookies`` are those of the browser that loaded the window's page.
+
+    A page with a Django session is bound to that session; a page without one
+    to the browser's ``dfwsid`` cookie, which page scripts cannot read: a
+    window key that leaked (from the URL, a log) opens nothing on its own.
+    """
+    if window_info.get("session_hash"):
+        return same_session(cookies.get(settings.SESSION_COOKIE_NAME), window_info)
+    expected = window_info.get("browser_hash")
+    if not expected:  # bound to nothing (a project without WindowKeyMiddleware)
+        return True
+    browser = valid_browser_id(cookies.get(BROWSER_COOKIE))
+    return browser is not None and hmac.compare_digest(hash_browser_id(browser), str(expected))
 
 
 def same_session(session_key: str | None, window_info: WindowInfoValues) -> bool:
@@ -142,6 +171,7 @@ def set_websocket_topics(request: HttpRequest, *topics: Any) -> None:
         if value is not None and value not in serialized:
             serialized.append(value)
     request.dfws_topics = serialized  # type: ignore[attr-defined]
+    request.dfws_bound_to_browser = window_info.browser_hash is not None  # type: ignore[attr-defined]
     entry: WindowEntry = {"topics": serialized, "window_info": window_info.to_dict()}
     cache = caches[dfws_settings.cache_backend]
     cache.set(cache_key(request.window_key), entry, dfws_settings.unconnected_expire)  # type: ignore[attr-defined]

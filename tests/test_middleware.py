@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from dfws_celery.window_info_middlewares import hash_session_key
+from dfws_celery.window_info_middlewares import hash_browser_id, hash_session_key
 from dfws_web import set_websocket_topics
 from dfws_web.middleware import WebsocketMiddleware
 from dfws_web.windows import cache_key, sign, unsign
@@ -120,9 +120,13 @@ def test_ajax_request_with_a_forged_key_gets_a_fresh_one():
 
 
 def test_topics_are_stored_in_the_cache_with_the_window_info():
-    request, _ = run(lambda r: set_websocket_topics(r, ["news", "sports"], "news"))
+    request, response = run(lambda r: set_websocket_topics(r, ["news", "sports"], "news"))
     entry = caches["default"].get(cache_key(request.window_key))
-    assert entry["topics"] == ["-window." + request.window_key, "-broadcast", "news", "sports"]
+    # a visitor without a session: USER and SESSION are their browser (the dfwsid cookie)
+    browser = hash_browser_id(response.cookies["dfwsid"].value)
+    assert entry["topics"] == [
+        "-window." + request.window_key, "-broadcast", f"-session.{browser}", "news", "sports",
+    ]  # fmt: skip
     assert entry["window_info"]["window_key"] == request.window_key
 
 

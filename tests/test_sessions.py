@@ -139,3 +139,42 @@ def test_a_permission_removed_is_refused_by_the_worker(server, worker):
 def test_session_groups_are_named_by_the_session_hash():
     assert session_group("abc") == f"dfws.-session.{hash_session_key('abc')}"
     assert user_group(7) == "dfws.-user.7"
+
+
+def test_an_anonymous_window_is_bound_to_its_browser_not_to_its_key(server):
+    jar = CookieJar()
+    cookies = open_page(server, jar=jar)
+    browser_cookie = next(c for c in jar if c.name == "dfwsid")
+    assert browser_cookie.has_nonstandard_attr("HttpOnly")  # page scripts cannot read it
+    leaked = {k: v for k, v in cookies.items() if k != "dfwsid"}  # the key, from a log or URL
+    with connect_window(server, leaked) as ws:
+        assert closed_within(ws, 5.0) == 4003
+    with connect_window(server, cookies) as ws:
+        ws.send("--heartbeat--")
+        assert ws.recv(timeout=5) == "--heartbeat--"
+
+
+def test_session_reaches_every_tab_of_an_anonymous_browser_and_no_other(server):
+    from dfws_celery import SESSION, WindowInfo, trigger
+    from dfws_celery.window_info_middlewares import hash_browser_id
+
+    jar = CookieJar()
+    tab_one, tab_two = open_page(server, jar=jar), open_page(server, jar=jar)
+    assert tab_one["dfwsid"] == tab_two["dfwsid"]  # one browser, two windows
+    other_browser = open_page(server)
+    with (
+        connect_window(server, tab_one) as one,
+        connect_window(server, tab_two) as two,
+        connect_window(server, other_browser) as other,
+    ):
+        for ws in (one, two, other):
+            ws.send("--heartbeat--")
+            assert ws.recv(timeout=5) == "--heartbeat--"
+        sender = WindowInfo(init=False)
+        sender.browser_hash = hash_browser_id(tab_one["dfwsid"])
+        wait_subscribed([f"dfws.-session.{sender.browser_hash}"])
+        trigger(sender, "html.text", to=SESSION, selector="#s", content="both tabs")
+        for ws in (one, two):
+            assert json.loads(ws.recv(timeout=5))["opts"]["content"] == "both tabs"
+        with pytest.raises(TimeoutError):
+            other.recv(timeout=1)

@@ -74,13 +74,16 @@ def test_cookies_follow_the_csrf_cookie_settings(settings):
 
 
 def test_an_ajax_request_belongs_to_the_page_that_sent_it():
-    page, _ = run(bind)
+    page, page_response = run(bind)
     signed = sign(page.window_key)
-    by_header, response = run(bind, **AJAX, HTTP_X_DFWS_KEY=signed)
+    browser = f"dfwsid={page_response.cookies['dfwsid'].value}"  # the page's browser
+    by_header, response = run(bind, **AJAX, HTTP_X_DFWS_KEY=signed, HTTP_COOKIE=browser)
     assert by_header.window_key == page.window_key
     assert "dfwskey" not in response.cookies  # the page's cookies stay as they are
-    by_cookie, _ = run(**AJAX, HTTP_COOKIE=f"dfwskey={signed}")
+    by_cookie, _ = run(**AJAX, HTTP_COOKIE=f"dfwskey={signed}; {browser}")
     assert by_cookie.window_key == page.window_key
+    elsewhere, _ = run(**AJAX, HTTP_X_DFWS_KEY=signed)  # the key alone, from another browser
+    assert elsewhere.window_key != page.window_key
 
 
 def test_a_forged_key_or_a_plain_request_gets_a_fresh_window():
