@@ -27,11 +27,13 @@ HEARTBEAT = "--heartbeat--"
 CONNECT_CONCURRENCY = 32
 
 
-def fetch_cookies(base: str, count: int, threads: int = 8) -> list[dict[str, str]]:
+def fetch_cookies(
+    base: str, count: int, threads: int = 8, path: str = "/"
+) -> list[dict[str, str]]:
     """GET the page ``count`` times; the cookies each response set."""
 
     def one(_: int) -> dict[str, str]:
-        with urllib.request.urlopen(base + "/", timeout=30) as response:
+        with urllib.request.urlopen(base + path, timeout=30) as response:
             response.read()
             headers = response.headers.get_all("Set-Cookie") or []
         cookies = {}

@@ -106,6 +106,12 @@ def env_for(side: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def migrate_dfws() -> None:
+    """Create the dfws project's tables (its logged-in pages need a user)."""
+    args = [MAIN_PYTHON, "-m", "django", "migrate", "--noinput", "-v", "0"]
+    subprocess.run(args, env=env_for("dfws"), cwd=ROOT, check=True)
+
+
 def python_for(side: str) -> str:
     return OLD_PYTHON if side == "old" else MAIN_PYTHON
 

@@ -194,10 +194,10 @@ class Stack:
             if service is not None:
                 service.stop()
 
-    def cookies(self, count: int) -> list[dict[str, str] | None]:
+    def cookies(self, count: int, path: str = "/") -> list[dict[str, str] | None]:
         if not self.needs_page:
             return [None] * count
-        return list(load.fetch_cookies(self.base, count))
+        return list(load.fetch_cookies(self.base, count, path=path))
 
     def idle(self) -> None:
         assert self.daphne is not None
@@ -309,6 +309,28 @@ async def s3(results: Results, servers: dict[str, Stack], drivers: dict[str, Dri
             say(
                 f"  rep {rep + 1} {variant:5} connect {connect_seconds:5.1f} s, all delivered in "
                 f"{r['seconds']:5.1f} s, {r['deliveries_per_s']:6.0f} deliveries/s, lost {lost:.0f}"
+            )
+            await load.close_windows(windows)
+            stack.idle()
+
+
+async def s3_sessions(results: Results, stack: Stack) -> None:
+    """What checking the session and the user costs at connect: logged-in vs anonymous pages."""
+    clients = PLAN.s3_clients
+    say(f"S3 connect of logged-in pages: {clients} clients x {PLAN.s3_reps} repetitions")
+    await asyncio.to_thread(stack.cookies, 1, "/login/")  # the bench user exists from now on
+    for rep in range(PLAN.s3_reps):
+        for kind, path in (("anonymous", "/"), ("session", "/login/")):
+            cookies = await asyncio.to_thread(stack.cookies, clients, path)
+            stack.idle()
+            assert stack.daphne is not None
+            cpu = procs.cpu_seconds(stack.daphne.pid)
+            windows, seconds, failed = await load.open_windows(stack.base, cookies)
+            per_connect = (procs.cpu_seconds(stack.daphne.pid) - cpu) * 1000 / max(1, len(windows))
+            results.add("S3", f"cpu_connect_{kind}", "dfws", per_connect)
+            say(
+                f"  rep {rep + 1} {kind:9} connect {seconds:5.1f} s, "
+                f"{per_connect:.2f} ms CPU each, {failed} failed"
             )
             await load.close_windows(windows)
             stack.idle()
@@ -609,6 +631,14 @@ def table(r: Results) -> list[Row]:
             fmt_ratio(r.ratio(scenario, metric, "dfws", "dfws-nolimits")) + " (on / off)",
             "", "", "",
         ))  # fmt: skip
+    anonymous = g("S3", "cpu_connect_anonymous", "dfws")
+    logged_in = g("S3", "cpu_connect_session", "dfws")
+    session = [a / b for a, b in zip(logged_in, anonymous, strict=False) if b]
+    rows.append((
+        "S3 daphne CPU per connect of a logged-in page (session and user checked), ms",
+        spread(logged_in, ".2f"), "anonymous page: " + spread(anonymous, ".2f"), "",
+        fmt_ratio(session) + " (logged in / anonymous)", "", "", "",
+    ))  # fmt: skip
     # S5
     mem = r.ratio("S5", "kib_per_connection", "dfws", "old")
     rows.append((
@@ -734,10 +764,12 @@ async def with_servers(results: Results, drivers: dict[str, Driver]) -> None:
     wanted = ("dfws", "dfws-nolimits", "bare", "old")
     servers = {name: stack for name, stack in stacks().items() if name in wanted}
     try:
+        procs.migrate_dfws()
         for stack in servers.values():
             stack.start()
         await s5(results, servers)
         await s3(results, servers, drivers)
+        await s3_sessions(results, servers["dfws"])
         servers["dfws"].start_worker()
         servers["old"].start_worker()
         await s4(results, servers)

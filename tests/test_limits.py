@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import caches
 from websockets.exceptions import ConnectionClosed
 
-from dfws_web.limits import OK, RATE, Entry, Rate, RedisStore
+from dfws_web.limit_store import OK, RATE, Entry, Rate, RedisStore
 from dfws_web.windows import cache_key
 from tests.wsclient import connect_window, open_page, receive_json, window_key
 

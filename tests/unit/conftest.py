@@ -24,6 +24,6 @@ def in_memory(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in IN_MEMORY.items():
         setattr(settings, name, value)
     # the limits of the in-memory mode live in the process: each test starts with none
-    from dfws_web import limits
+    from dfws_web import limit_store
 
-    monkeypatch.setattr(limits, "_local", limits.LocalStore())
+    monkeypatch.setattr(limit_store, "_local", limit_store.LocalStore())

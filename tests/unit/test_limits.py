@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from dfws_web import limits
-from dfws_web.limits import OK, RATE, Entry, LocalStore, Rate, WindowLimits
+from dfws_web.limit_store import OK, RATE, Entry, LocalStore, Rate
+from dfws_web.limits import WindowLimits
 
 
 def run(coroutine):
