@@ -79,6 +79,7 @@ def test_calls_past_the_rate_limit_are_refused_and_not_enqueued(memory_layer, se
 
 
 def test_a_broker_failure_is_answered_and_the_socket_stays_open(memory_layer, monkeypatch, caplog):
+    # a window of its own: the limits (in Redis here) are kept per window, across tests
     from kombu.exceptions import OperationalError
 
     from dfws_web import consumer
@@ -89,7 +90,7 @@ def test_a_broker_failure_is_answered_and_the_socket_stays_open(memory_layer, mo
     monkeypatch.setattr(consumer, "forward", broker_down)
 
     async def scenario():
-        ws = communicator()
+        ws = communicator("wk-broker-down")
         await ws.connect()
         await ws.send_to(text_data=json.dumps({"signal": "tests.ping", "call_id": "c1"}))
         answer = json.loads(await ws.receive_from())

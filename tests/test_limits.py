@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from contextlib import ExitStack
 
@@ -66,13 +67,18 @@ def test_a_window_opens_at_most_four_sockets_across_its_tabs(server):
 
 
 def test_an_address_opens_at_most_forty_sockets(server):
+    # from an address of its own: no other test's sockets count against it
+    source = f"127.0.{random.randint(1, 250)}.{random.randint(2, 250)}"
     pages = [open_page(server) for _ in range(11)]
     with ExitStack() as stack:
         for cookies in pages[:10]:
             for _ in range(4):
-                assert alive(stack.enter_context(connect_window(server, cookies)))
-        with connect_window(server, pages[10]) as one_more:
+                ws = stack.enter_context(connect_window(server, cookies, source=source))
+                assert alive(ws)
+        with connect_window(server, pages[10], source=source) as one_more:
             assert closed_code(one_more) == TOO_MANY_SOCKETS
+        with connect_window(server, pages[10]) as from_elsewhere:  # another address is not full
+            assert alive(from_elsewhere)
 
 
 def test_the_rate_limit_is_shared_by_the_sockets_of_a_window(server, worker):

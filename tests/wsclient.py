@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 import urllib.request
 from http.cookiejar import CookieJar
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from websockets.sync.client import ClientConnection, connect
 
@@ -21,12 +22,23 @@ def open_page(base: str, path: str = "/", jar: CookieJar | None = None) -> dict[
 
 
 def connect_window(
-    base: str, cookies: dict[str, str], origin: str | None = None
+    base: str, cookies: dict[str, str], origin: str | None = None, source: str | None = None
 ) -> ClientConnection:
+    """The page's socket; ``source``: another loopback address to connect from (127.0.0.x)."""
     url = unquote(cookies["dfwsurl"].strip('"'))
     header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    sock = None
+    if source is not None:
+        parts = urlsplit(url)
+        sock = socket.create_connection(
+            (parts.hostname, parts.port), timeout=10, source_address=(source, 0)
+        )
     return connect(
-        url, additional_headers={"Cookie": header}, origin=origin or base, open_timeout=10
+        url,
+        additional_headers={"Cookie": header},
+        origin=origin or base,
+        open_timeout=10,
+        sock=sock,
     )
 
 
