@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from dfws_celery.conf import dfws_settings
 from dfws_web.windows import loop_reader
@@ -115,46 +115,64 @@ return -1
 
 
 class RedisStore:
-    """The limits of every process, in the window cache's Redis (its primary)."""
+    """The limits of every process, in the window cache's Redis (its primary).
+
+    Commands go over bare connections from an idle list (a redis-py client
+    call costs about twice the CPU of the command itself, as in
+    ``pubsub.SyncPubSub``), at most ``CONNECTIONS`` at once: a burst of
+    sockets closing together waits its turn instead of failing (redis-py 8's
+    pools raise past their size).
+    """
+
+    CONNECTIONS = 64
 
     def __init__(self, client: Any, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
         self.sha = hashlib.sha1(ADMIT.encode()).hexdigest()
-        # the check runs once per browser call: on bare connections from an idle list (a
-        # redis-py client costs twice the CPU of the command itself, as in pubsub.SyncPubSub)
         self.idle: list[Any] = []
+        self.slots = asyncio.Semaphore(self.CONNECTIONS)
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    async def exchange(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        """Send ``commands`` in one write and read their replies (errors returned, not raised)."""
+        async with self.slots:
+            pool = self.client.connection_pool
+            if self.idle:
+                connection = self.idle.pop()
+            else:
+                connection = pool.connection_class(**pool.connection_kwargs)
+            try:
+                await connection.send_packed_command(connection.pack_commands(commands))
+                replies = []
+                for _ in commands:
+                    try:
+                        replies.append(await connection.read_response())
+                    except ResponseError as exc:  # an error reply: the socket is still fine
+                        replies.append(exc)
+            except BaseException:  # an interrupted exchange leaves the socket unusable
+                await connection.disconnect()
+                raise
+            self.idle.append(connection)
+            return replies
 
     async def run_script(self, keys: list[str], args: list[Any]) -> Any:
-        pool = self.client.connection_pool
-        connection = (
-            self.idle.pop() if self.idle else pool.connection_class(**pool.connection_kwargs)
-        )
-        try:
-            try:
-                result = await self._evalsha(connection, keys, args)
-            except NoScriptError:  # a restarted or flushed Redis forgot the script
-                await connection.send_command("SCRIPT", "LOAD", ADMIT)
-                sha = await connection.read_response()
-                self.sha = sha.decode() if isinstance(sha, bytes) else str(sha)
-                result = await self._evalsha(connection, keys, args)
-        except BaseException:  # an interrupted exchange leaves the socket unusable
-            await connection.disconnect()
-            raise
-        self.idle.append(connection)
-        return result
+        (reply,) = await self.exchange([("EVALSHA", self.sha, len(keys), *keys, *args)])
+        if isinstance(reply, NoScriptError):  # a restarted or flushed Redis forgot the script
+            self.sha = hashlib.sha1(ADMIT.encode()).hexdigest()  # what SCRIPT LOAD answers
+            _, reply = await self.exchange(
+                [("SCRIPT", "LOAD", ADMIT), ("EVALSHA", self.sha, len(keys), *keys, *args)]
+            )
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
 
     async def close(self) -> None:
         """Close the idle connections (a store lives as long as its event loop)."""
         while self.idle:
             await self.idle.pop().disconnect()
-
-    async def _evalsha(self, connection: Any, keys: list[str], args: list[Any]) -> Any:
-        await connection.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
-        return await connection.read_response()
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}{name}"
 
     async def admit(
         self,
@@ -179,19 +197,17 @@ class RedisStore:
         return int(await self.run_script(keys, args))
 
     async def release(self, entries: Sequence[Entry]) -> None:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for entry in entries:
-                pipe.zrem(self.key(entry.key), *entry.members)
-            await pipe.execute()
+        await self.exchange([("ZREM", self.key(e.key), *e.members) for e in entries])
 
     async def renew(self, entries: Sequence[Entry], ttl: float) -> None:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for entry in entries:
-                key = self.key(entry.key)
-                expiry = (time.time() + ttl) * 1000
-                pipe.zadd(key, dict.fromkeys(entry.members, expiry), xx=True)
-                pipe.pexpire(key, math.ceil(ttl * 1000) + 1000)
-            await pipe.execute()
+        expiry = (time.time() + ttl) * 1000
+        commands: list[tuple[Any, ...]] = []
+        for entry in entries:
+            key = self.key(entry.key)
+            pairs = [part for member in entry.members for part in (expiry, member)]
+            commands.append(("ZADD", key, "XX", *pairs))
+            commands.append(("PEXPIRE", key, math.ceil(ttl * 1000) + 1000))
+        await self.exchange(commands)
 
 
 class LocalStore:

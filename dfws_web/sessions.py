@@ -58,10 +58,14 @@ def check_window(session_key: str | None, window_info: WindowInfoValues) -> Wind
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     try:
         user = get_user(request)
-        if request.session.session_key is None:  # the session is gone (logout, expiry)
-            return None
-    finally:
+    except Exception:
+        # a broken database connection of this worker thread: closed, so that the next check
+        # opens a new one (on success the thread keeps its connection: opening one per
+        # connect cost more than the whole check)
         close_old_connections()
+        raise
+    if request.session.session_key is None:  # the session is gone (logout, expiry)
+        return None
     expected_pk = window_info.get("user_pk")
     if expected_pk is None:  # an anonymous page: its session is all it had
         return window_info

@@ -214,16 +214,12 @@ class AsyncWindowReader:
     """One event loop's reader of a plain ``RedisCache``."""
 
     def __init__(self, backend: Any) -> None:
-        from redis import asyncio as aioredis
-
         server, options, serializer = redis_cache_parts(backend)
         primary = redis_cache_primary(backend)
         self.backend = backend
-        self.client = aioredis.Redis.from_url(server, **options)
+        self.client = _client(server, options)
         # writes (a window's lifetime, the limits) go to the primary, reads may use a replica
-        self.primary = (
-            self.client if primary == server else aioredis.Redis.from_url(primary, **options)
-        )
+        self.primary = self.client if primary == server else _client(primary, options)
         self.serializer = serializer
 
     @staticmethod
@@ -237,6 +233,16 @@ class AsyncWindowReader:
         key = self.backend.make_and_validate_key(cache_key(window_key))
         value = await self.client.get(key)
         return None if value is None else _entry(self.serializer.loads(value))
+
+
+def _client(url: str, options: dict[str, Any]) -> Any:
+    """A ``redis.asyncio`` client whose pool waits when full (redis-py 8's default raises):
+    hundreds of sockets connecting at once queue for a connection instead of failing."""
+    from redis import asyncio as aioredis
+
+    pool_options = {"max_connections": 100, "timeout": None, **options}
+    pool: Any = aioredis.BlockingConnectionPool.from_url(url, **pool_options)
+    return aioredis.Redis(connection_pool=pool)
 
 
 _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Any, AsyncWindowReader | None]]

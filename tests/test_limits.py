@@ -221,3 +221,23 @@ def test_a_page_calling_its_javascript_only_signals_stays_connected(server):
             ws.send(json.dumps({"signal": "html.text", "opts": {}, "call_id": f"j{n}"}))
             assert receive_json(ws)["error"]["type"] == "unknown_signal"
         assert alive(ws)
+
+
+def test_a_burst_of_sockets_closing_together_waits_its_turn():
+    """redis-py 8's pools raise past 100 connections: the store queues instead."""
+    from redis import asyncio as aioredis
+
+    async def scenario():
+        client = aioredis.Redis.from_url(settings.REDIS_URL)
+        store = RedisStore(client, f"{settings.PREFIX}:burst:{time.monotonic_ns()}:")
+        try:
+            entries = [Entry("sockets", (f"s{n}",), 0) for n in range(300)]
+            await store.admit(entries, 60, None)
+            await asyncio.gather(*(store.release([entry]) for entry in entries))
+            assert await store.admit([Entry("sockets", ("last",), 1)], 60, None) == OK
+            return len(store.idle)
+        finally:
+            await store.close()
+            await client.aclose()
+
+    assert asyncio.run(scenario()) <= RedisStore.CONNECTIONS
