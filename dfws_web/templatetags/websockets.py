@@ -2,9 +2,9 @@
 
 ``{% js_call "signal.name" on="change" form="form_data" value="title" prevent=True id=42 %}``
 renders the ``data-df-signal`` attribute read by the browser client:
-``on``, ``form``, ``value`` and ``prevent`` describe the binding, every other
-keyword argument is merged into the signal's options.  ``{% js_calls %}``
-renders the attribute for several bindings given as dicts.
+``on``, ``form``, ``value``, ``prevent`` and ``latest`` describe the binding,
+every other keyword argument is merged into the signal's options.
+``{% js_calls %}`` renders the attribute for several bindings given as dicts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 
 register = template.Library()
-BINDING_KEYS = ("on", "form", "value", "prevent")
+BINDING_KEYS = ("on", "form", "value", "prevent", "latest")
 
 
 def binding(signal: str, **kwargs: Any) -> dict[str, Any]:
@@ -48,8 +48,8 @@ def js_calls(*bindings: dict[str, Any] | list[dict[str, Any]]) -> str:
     """The ``data-df-signal`` attribute for several bindings.
 
     Each argument is a dict with a ``name`` key (and ``on``, ``form``,
-    ``value``, ``prevent``, ``opts``) or a list of such dicts, typically
-    built in the view: ``{% js_calls bindings %}``.
+    ``value``, ``prevent``, ``latest``, ``opts``) or a list of such dicts,
+    typically built in the view: ``{% js_calls bindings %}``.
     """
     flat: list[Any] = []
     for item in bindings:

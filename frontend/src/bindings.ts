@@ -2,7 +2,11 @@
  * `data-df-signal` attributes: a JSON list of calls to make when a DOM event
  * happens on the element, e.g.
  * `[{"name": "shop.cart.add", "on": "click", "form": "form_data", "value": "qty", "opts": {"id": 42}}]`.
+ * What a call answers is dispatched on the element as `dfws:result`,
+ * `dfws:progress` and `dfws:error` events.
  */
+import { SUPERSEDED, type CallProgress } from "./calls";
+import { DFSignalError } from "./errors";
 import { isRecord, type Opts } from "./frames";
 import { elementValue, formOf, serializeForm } from "./forms";
 import { CONTENT_ADDED, type SignalWrites } from "./html";
@@ -25,9 +29,51 @@ export interface Binding {
   opts?: Opts;
   /** preventDefault(); by default, for every event but "change" and "input". */
   prevent?: boolean;
+  /**
+   * Only the newest call of the binding counts: each call supersedes the
+   * previous one still pending (see `CallOptions.latest`), so an older answer
+   * arriving late is dropped. `true`, `false`, or a key shared with other
+   * bindings and `DFSignals.call(..., {latest: key})`. By default true for
+   * "change" and "input" events, false for the others.
+   */
+  latest?: boolean | string;
 }
 
-export type Caller = (name: string, opts: Opts) => Promise<unknown>;
+/** What a binding passes to `DFSignals.call()` besides the signal and its options. */
+export interface BindingCallOptions {
+  latest?: string;
+  onProgress?: (progress: CallProgress) => void;
+}
+
+export type Caller = (name: string, opts: Opts, callOpts: BindingCallOptions) => Promise<unknown[]>;
+
+/** Dispatched on a bound element (bubbling) when its call resolves; `detail` is a `BindingResult`. */
+export const RESULT_EVENT = "dfws:result";
+/** Dispatched on a bound element for each progress report; `detail` is a `BindingProgress`. */
+export const PROGRESS_EVENT = "dfws:progress";
+/** Dispatched on a bound element when its call fails (not when superseded); `detail` is a `BindingError`. */
+export const ERROR_EVENT = "dfws:error";
+
+export interface BindingResult {
+  signal: string;
+  opts: Opts;
+  /** The results of the server handlers, as `DFSignals.call()` resolves them. */
+  results: unknown[];
+}
+
+export interface BindingProgress extends CallProgress {
+  signal: string;
+  opts: Opts;
+}
+
+export interface BindingError {
+  signal: string;
+  opts: Opts;
+  error: unknown;
+}
+
+/** Events whose calls only count when they are the newest, unless the binding says otherwise. */
+const LATEST_BY_DEFAULT = new Set(["change", "input"]);
 
 const CLICKED_INPUTS = new Set(["submit", "reset", "button", "image"]);
 
@@ -63,7 +109,10 @@ export function parseBindings(element: Element, log: Logger): Binding[] {
       (item.form === undefined || typeof item.form === "string") &&
       (item.value === undefined || typeof item.value === "string") &&
       (item.opts === undefined || isRecord(item.opts)) &&
-      (item.prevent === undefined || typeof item.prevent === "boolean")
+      (item.prevent === undefined || typeof item.prevent === "boolean") &&
+      (item.latest === undefined ||
+        typeof item.latest === "boolean" ||
+        (typeof item.latest === "string" && item.latest !== ""))
     ) {
       bindings.push(item as unknown as Binding);
     } else {
@@ -86,6 +135,8 @@ export function parseBindings(element: Element, log: Logger): Binding[] {
  */
 export class Bindings {
   private readonly bound = new WeakSet<Element>();
+  /** Numbers the `latest` keys of bindings that have a key of their own. */
+  private lastKey = 0;
   private observer: MutationObserver | null = null;
   private watched: Document | null = null;
   private readonly onContentAdded = (event: Event): void => {
@@ -168,18 +219,31 @@ export class Bindings {
     this.bound.add(element);
     for (const binding of parseBindings(element, this.log)) {
       const type = binding.on ?? defaultEvent(element);
+      const latest = this.latestKey(binding.latest ?? LATEST_BY_DEFAULT.has(type));
       element.addEventListener(type, (event) => {
         if (binding.prevent ?? !(event.type === "change" || event.type === "input")) {
           event.preventDefault();
         }
         // Read the fields once the other listeners of this event (rich text
         // editors copying their content into a textarea...) have run.
-        setTimeout(() => this.fire(element, binding), 0);
+        setTimeout(() => this.fire(element, binding, latest), 0);
       });
     }
   }
 
-  private fire(element: Element, binding: Binding): void {
+  /** The `latest` key of one binding: its own (true), none (false), or the one it names. */
+  private latestKey(latest: boolean | string): string | undefined {
+    if (typeof latest === "string") return latest;
+    if (!latest) return undefined;
+    this.lastKey += 1;
+    return `${BINDING_ATTRIBUTE}#${this.lastKey}`;
+  }
+
+  private emit(element: Element, type: string, detail: BindingResult | BindingProgress | BindingError): void {
+    element.dispatchEvent(new CustomEvent(type, { bubbles: true, detail }));
+  }
+
+  private fire(element: Element, binding: Binding, latest: string | undefined): void {
     const opts: Opts = { ...binding.opts };
     if (binding.form !== undefined) {
       const form = formOf(element);
@@ -189,8 +253,22 @@ export class Bindings {
     if (binding.value !== undefined) {
       opts[binding.value] = elementValue(element);
     }
-    this.call(binding.name, opts).catch((err: unknown) => {
-      this.log.warn(`dfws signal '${binding.name}' from ${BINDING_ATTRIBUTE} failed:`, err);
-    });
+    const signal = binding.name;
+    const callOpts: BindingCallOptions = {
+      onProgress: (progress) => this.emit(element, PROGRESS_EVENT, { ...progress, signal, opts }),
+    };
+    if (latest !== undefined) callOpts.latest = latest;
+    this.call(signal, opts, callOpts).then(
+      (results) => this.emit(element, RESULT_EVENT, { signal, opts, results }),
+      (err: unknown) => {
+        if (err instanceof DFSignalError && err.type === SUPERSEDED) {
+          // A newer call of this binding is under way: its answer is the one that counts.
+          this.log.debug(`dfws signal '${signal}' from ${BINDING_ATTRIBUTE} superseded:`, err.message);
+          return;
+        }
+        this.log.warn(`dfws signal '${signal}' from ${BINDING_ATTRIBUTE} failed:`, err);
+        this.emit(element, ERROR_EVENT, { signal, opts, error: err });
+      },
+    );
   }
 }

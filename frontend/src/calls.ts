@@ -17,7 +17,15 @@ export interface CallSetup {
   /** Fixed timeout of this call (ms); otherwise the default, then the server's. */
   timeoutMs?: number | undefined;
   onProgress?: ((progress: CallProgress) => void) | undefined;
+  /**
+   * Only the newest call with this key counts: starting this call supersedes
+   * the pending call that holds the key (see `CallBook.supersede`).
+   */
+  latest?: string | undefined;
 }
+
+/** `DFSignalError.type` of a call superseded by a newer call with the same `latest` key. */
+export const SUPERSEDED = "superseded";
 
 export type CallReply = Extract<ServerFrame, { callId: string }>;
 
@@ -43,9 +51,16 @@ interface PendingCall {
  * with the results in the order of the ack's handlers, or rejects on the
  * first error or on timeout; anything about a settled call is ignored, and
  * `onSettled` lets the client withdraw its frame if it is still unsent.
+ *
+ * A call started with a `latest` key supersedes the pending call that holds
+ * the same key: that one rejects at once (type "superseded"), so its later
+ * results, errors and progress are ignored like those of any settled call.
+ * However the replies interleave, only the newest call of a key is answered.
  */
 export class CallBook {
   private readonly calls = new Map<string, PendingCall>();
+  /** `latest` key -> id of the pending call that holds it. */
+  private readonly latest = new Map<string, string>();
 
   constructor(
     private readonly options: DFSignalsOptions,
@@ -59,9 +74,13 @@ export class CallBook {
     return this.calls.size;
   }
 
-  /** Track the call `id`; its timer starts now, whether or not it was sent. */
+  /**
+   * Track the call `id`; its timer starts now, whether or not it was sent.
+   * With `setup.latest`, the pending call holding that key is superseded first.
+   */
   start(id: string, setup: CallSetup): Promise<unknown[]> {
-    return new Promise<unknown[]>((resolve, reject) => {
+    if (setup.latest !== undefined) this.supersede(setup.latest, id);
+    const promise = new Promise<unknown[]>((resolve, reject) => {
       const call: PendingCall = {
         id,
         setup,
@@ -76,6 +95,25 @@ export class CallBook {
       this.calls.set(id, call);
       this.arm(call, setup.timeoutMs ?? this.options.callTimeoutMs);
     });
+    if (setup.latest !== undefined) this.latest.set(setup.latest, id);
+    return promise;
+  }
+
+  /**
+   * The call `newerId` replaces the pending call holding the `latest` key
+   * `key`, if any: that call rejects now with a DFSignalError of type
+   * "superseded", and whatever the server still sends about it is ignored.
+   * Also for a newer call that never reaches the book (not sent at all).
+   */
+  supersede(key: string, newerId: string): void {
+    const olderId = this.latest.get(key);
+    if (olderId === undefined) return;
+    this.latest.delete(key);
+    const older = this.calls.get(olderId);
+    if (!older) return;
+    const message = `call ${olderId} of dfws signal '${older.setup.signal}' was superseded by call ${newerId} (latest: ${key})`;
+    this.log.debug(message);
+    this.fail(older, { type: SUPERSEDED, message }, undefined);
   }
 
   /** Apply a server reply to the call it names. */
@@ -212,6 +250,8 @@ export class CallBook {
   private settle(call: PendingCall, outcome: () => void): void {
     clearTimeout(call.timer);
     this.calls.delete(call.id);
+    const key = call.setup.latest;
+    if (key !== undefined && this.latest.get(key) === call.id) this.latest.delete(key);
     try {
       this.onSettled(call.id);
     } finally {

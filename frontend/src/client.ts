@@ -18,6 +18,12 @@ export interface CallOptions {
   onProgress?: (progress: CallProgress) => void;
   /** CSS selector of `<progress>` elements updated by `html.progress`. */
   progress?: string;
+  /**
+   * Only the newest call with this key counts: a later call with the same key
+   * supersedes this one, whose promise then rejects with a DFSignalError of
+   * type "superseded" and whose results and progress are ignored from then on.
+   */
+  latest?: string;
 }
 
 /** The public API, installed as `window.DFSignals`. */
@@ -126,7 +132,14 @@ export function createClient(): Client {
   }
 
   /** A call that never reaches the server: fine if local handlers ran. */
-  function unsent(ranLocally: boolean, error: ErrorInfo, callId: string): Promise<unknown[]> {
+  function unsent(
+    ranLocally: boolean,
+    error: ErrorInfo,
+    callId: string,
+    latest: string | undefined,
+  ): Promise<unknown[]> {
+    // Still the newest call of its key: an older one must not be answered instead.
+    if (latest !== undefined) calls.supersede(latest, callId);
     log.debug(`dfws signal not sent to the server (${error.type}): ${error.message}`);
     return ranLocally ? Promise.resolve([]) : Promise.reject(new DFSignalError(error, callId));
   }
@@ -158,6 +171,10 @@ export function createClient(): Client {
       if (!isRecord(opts)) {
         throw new TypeError(`options of dfws signal '${name}' must be an object`);
       }
+      const { latest } = callOpts;
+      if (latest !== undefined && typeof latest !== "string") {
+        throw new TypeError(`the latest option of dfws signal '${name}' must be a string`);
+      }
       const ranLocally = local.run(name, opts) > 0;
       lastId += 1;
       const callId = `${idPrefix}-${lastId.toString(36)}`;
@@ -166,18 +183,19 @@ export function createClient(): Client {
         const frame: OutgoingCall = { signal: name, opts, call_id: callId };
         text = JSON.stringify(frame);
       } catch (err) {
-        return unsent(ranLocally, { type: "not_serializable", message: String(err) }, callId);
+        return unsent(ranLocally, { type: "not_serializable", message: String(err) }, callId, latest);
       }
       if (connection.url === null && cookieSocketUrl() === null) {
         // Without a URL no socket will ever open: do not buffer forever.
         const message = "no websocket URL (the dfwsurl cookie is missing)";
-        return unsent(ranLocally, { type: "not_connected", message }, callId);
+        return unsent(ranLocally, { type: "not_connected", message }, callId, latest);
       }
       const promise = calls.start(callId, {
         signal: name,
         ranLocally,
         timeoutMs: callOpts.timeout,
         onProgress: progressHandler(callOpts),
+        latest,
       });
       connection.send(text, callId);
       if (ranLocally) {
@@ -220,7 +238,7 @@ export function createClient(): Client {
     DFSignalError,
   };
 
-  const bindings = new Bindings((name, opts) => api.call(name, opts), log, options, writes);
+  const bindings = new Bindings((name, opts, callOpts) => api.call(name, opts, callOpts), log, options, writes);
 
   return {
     api,

@@ -2,7 +2,7 @@ import type { ErrorInfo } from "./frames";
 
 /** Why a `DFSignals.call()` promise was rejected. */
 export class DFSignalError extends Error {
-  /** Machine-readable kind: "timeout", "forbidden", "unknown_signal", ... */
+  /** Machine-readable kind: "timeout", "forbidden", "unknown_signal", "superseded", ... */
   readonly type: string;
   /** The signal argument that failed validation, when the server names one. */
   readonly argument: string | undefined;

@@ -26,7 +26,7 @@ export type OutgoingCall = Required<CallFrame>;
 
 /** An error as the client reports it: one the server sent, or one of the client's own. */
 export interface ErrorInfo {
-  /** A `ServerErrorType`, or a client-side one ("timeout", "not_serializable", ...). */
+  /** A `ServerErrorType`, or a client-side one ("timeout", "not_serializable", "superseded", ...). */
   type: ServerErrorType | (string & {});
   message: string;
   argument?: string;

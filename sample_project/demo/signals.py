@@ -61,12 +61,16 @@ class ProfileForm(forms.Form):
 
 
 @signal(path="demo.forms.check", is_allowed_to=everyone)
-def check_profile(window_info: WindowInfo, form_data: SerializedForm(ProfileForm)) -> bool:
-    """Validate the whole form on each change and show what the server received."""
+def check_profile(window_info: WindowInfo, form_data: SerializedForm(ProfileForm)) -> dict:
+    """Validate the whole form on each change and show what the server received.
+
+    The verdict travels as the call's result, not as an ``html.content`` sent to the
+    window: checks run concurrently, and only the result of the newest call is shown
+    (the page's binding drops the answers of the calls a newer change superseded).
+    """
     valid = form_data.is_valid()
     html = window_info.render_to_string("demo/_profile_result.html", {"form": form_data})
-    trigger(window_info, "html.content", to=WINDOW, selector="#profile-result", content=html)
-    return valid
+    return {"valid": valid, "html": html}
 
 
 @signal(path="demo.forms.title", is_allowed_to=everyone)

@@ -71,6 +71,22 @@ def form_handler(
     return valid
 
 
+class LaterForm(forms.Form):
+    text = forms.CharField(required=False)
+    delay = forms.FloatField(min_value=0, max_value=5)
+
+
+@signal(path="tests.later", is_allowed_to=everyone)
+def later(window_info, form_data: SerializedForm(LaterForm)):
+    """Answers after the form's ``delay``: an older call can be made to answer after a newer one."""
+    if not form_data.is_valid():
+        raise ValueError(form_data.errors.as_json())
+    text, delay = form_data.cleaned_data["text"], form_data.cleaned_data["delay"]
+    sink.record("later", text=text, delay=delay)  # the handler started
+    time.sleep(delay)
+    return {"text": text, "delay": delay}
+
+
 @signal(path="tests.server_only", queue="idle")
 def server_only(window_info, value: str = ""):
     sink.record("server_only", value=value)

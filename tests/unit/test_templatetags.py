@@ -38,6 +38,15 @@ def test_js_call_splits_the_binding_from_the_options():
     ]
 
 
+@pytest.mark.parametrize("latest", ["True", "False", '"profile"'])
+def test_js_call_puts_latest_in_the_binding_not_in_the_options(latest):
+    rendered = render(f'<a {{% js_call "shop.add" on="click" latest={latest} id=1 %}}>')
+    expected = {"True": True, "False": False, '"profile"': "profile"}[latest]
+    assert bindings(rendered) == [
+        {"name": "shop.add", "on": "click", "latest": expected, "opts": {"id": 1}}
+    ]
+
+
 def test_js_call_without_options_has_no_opts():
     assert bindings(render('<a {% js_call "shop.list" %}>')) == [{"name": "shop.list"}]
 
