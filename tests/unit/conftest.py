@@ -9,6 +9,7 @@ test that reaches for a service fails instead of passing by luck.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -27,3 +28,24 @@ def in_memory(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from dfws_web import limit_store
 
     monkeypatch.setattr(limit_store, "_local", limit_store.LocalStore())
+
+
+def _relayed(monkeypatch: pytest.MonkeyPatch, keep: Any) -> list[Any]:
+    sent: list[Any] = []
+    monkeypatch.setattr(
+        "dfws_celery.relay.publish",
+        lambda groups, frame: sent.append(keep(groups, json.loads(frame))),
+    )
+    return sent
+
+
+@pytest.fixture
+def frames(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The frames the relay publishes (decoded), instead of publishing them."""
+    return _relayed(monkeypatch, lambda groups, frame: frame)
+
+
+@pytest.fixture
+def group_frames(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The same, as ``(groups, decoded frame)``."""
+    return _relayed(monkeypatch, lambda groups, frame: (groups, frame))

@@ -71,15 +71,6 @@ def pool():
         executor.shutdown(wait=True)
 
 
-@pytest.fixture
-def frames(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        "dfws_celery.relay.publish", lambda groups, frame: sent.append(json.loads(frame))
-    )
-    return sent
-
-
 def test_delivery_options_are_those_given():
     eta = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
     assert NOW.empty and not NOW.delayed and NOW.celery_options() == {}

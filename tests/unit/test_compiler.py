@@ -6,7 +6,6 @@ Tasks run here with ``Task.apply()``: in this process, no broker.
 from __future__ import annotations
 
 import itertools
-import json
 
 import pytest
 from celery.exceptions import TimeLimitExceeded
@@ -20,16 +19,6 @@ from tests.celery_app import app
 TASK_NUMBERS = itertools.count()
 WINDOW = {"window_key": "w1"}
 BROWSER = {"from_client": True, "call_id": "c1"}
-
-
-@pytest.fixture
-def frames(monkeypatch):
-    """The frames the relay publishes, as ``(groups, decoded frame)``."""
-    sent = []
-    monkeypatch.setattr(
-        "dfws_celery.relay.publish", lambda groups, frame: sent.append((groups, json.loads(frame)))
-    )
-    return sent
 
 
 def declare(function, **options):
@@ -54,7 +43,7 @@ def test_a_declaration_becomes_a_named_task_with_its_options(declared):
     assert connection.task.name == task.name
 
 
-def test_a_task_decodes_its_json_arguments_and_validates_them(declared, frames):
+def test_a_task_decodes_its_json_arguments_and_validates_them(declared, group_frames):
     def double(window_info, n: int):
         return n * 2
 
@@ -62,16 +51,16 @@ def test_a_task_decodes_its_json_arguments_and_validates_them(declared, frames):
     assert task.apply((WINDOW, '{"n": "21"}')).get() == 42
     with pytest.raises(InvalidArgument, match="invalid argument 'n'"):
         task.apply((WINDOW, '{"n": "x"}')).get()
-    assert frames == []  # not a browser call: nobody is answered
+    assert group_frames == []  # not a browser call: nobody is answered
 
 
-def test_a_browser_call_is_answered_with_its_result(declared, frames):
+def test_a_browser_call_is_answered_with_its_result(declared, group_frames):
     def double(window_info, n: int):
         return {"n": n * 2, "call": window_info.call_id}
 
     _, task = declare(double)
     task.apply((WINDOW, '{"n": 2}'), BROWSER).get()
-    assert frames == [
+    assert group_frames == [
         (
             ["dfws.-window.w1"],
             {"call_id": "c1", "handler": task.name, "result": {"n": 4, "call": "c1"}},
@@ -79,14 +68,14 @@ def test_a_browser_call_is_answered_with_its_result(declared, frames):
     ]
 
 
-def test_a_failed_browser_call_is_answered_with_its_error(declared, frames):
+def test_a_failed_browser_call_is_answered_with_its_error(declared, group_frames):
     def fail(window_info):
         raise ZeroDivisionError("secret detail")
 
     _, task = declare(fail)
     result = task.apply((WINDOW, "{}"), BROWSER)
     assert isinstance(result.result, ZeroDivisionError)
-    [(_, frame)] = frames
+    [(_, frame)] = group_frames
     assert frame["error"] == {
         "type": "handler_exception",
         "message": "ZeroDivisionError",
@@ -94,32 +83,35 @@ def test_a_failed_browser_call_is_answered_with_its_error(declared, frames):
     }
 
 
-def test_a_result_the_browser_cannot_read_fails_the_task_and_says_why(declared, frames, settings):
+def test_a_result_the_browser_cannot_read_fails_the_task_and_says_why(
+    declared, group_frames, settings
+):
     settings.DEBUG = True  # the reason is the point here; without DEBUG it is only logged
+
     def unencodable(window_info):
         return object()
 
     _, task = declare(unencodable)
     assert task.apply((WINDOW, "{}"), BROWSER).state == "FAILURE"
-    [(_, frame)] = frames
+    [(_, frame)] = group_frames
     assert frame["error"]["type"] == "result_not_serializable"
     assert "cannot be encoded" in frame["error"]["message"]
     # a server-side run of the same handler does not encode: it succeeds
     assert task.apply((WINDOW, "{}")).state == "SUCCESS"
 
 
-def test_a_permission_refusal_is_answered(declared, frames):
+def test_a_permission_refusal_is_answered(declared, group_frames):
     def private(window_info):
         return "ran"
 
     name = f"unit.compiler.private.{next(TASK_NUMBERS)}"
     signal("unit.compiler.private", name=name)(private)  # server_side
     app.tasks[name].apply((WINDOW, "{}"), BROWSER)
-    assert frames[0][1]["error"]["type"] == "permission_denied"
+    assert group_frames[0][1]["error"]["type"] == "permission_denied"
     assert app.tasks[name].apply((WINDOW, "{}")).get() == "ran"
 
 
-def test_retries_and_time_limits_are_told_apart(declared, frames):
+def test_retries_and_time_limits_are_told_apart(declared, group_frames):
     def handler(window_info):
         pass
 
@@ -131,15 +123,15 @@ def test_retries_and_time_limits_are_told_apart(declared, frames):
     finally:
         task.pop_request()
     task.on_failure(TimeLimitExceeded(5), "id", (WINDOW, "{}"), BROWSER, None)
-    assert [f["error"]["type"] for _, f in frames] == [
+    assert [f["error"]["type"] for _, f in group_frames] == [
         "handler_exception",
         "retries_exhausted",
         "time_limit",
     ]
-    assert frames[1][1]["error"]["message"] == "failed after 2 retries with KeyError"
+    assert group_frames[1][1]["error"]["message"] == "failed after 2 retries with KeyError"
 
 
-def test_calls_without_a_call_id_or_not_from_a_browser_are_never_answered(declared, frames):
+def test_calls_without_a_call_id_or_not_from_a_browser_are_never_answered(declared, group_frames):
     def handler(window_info):
         pass
 
@@ -153,16 +145,18 @@ def test_calls_without_a_call_id_or_not_from_a_browser_are_never_answered(declar
     ):
         task.on_success("r", "id", (WINDOW, "{}"), kwargs)
         task.on_failure(KeyError(), "id", (WINDOW, "{}"), kwargs, None)
-    assert frames == []
+    assert group_frames == []
 
 
-def test_the_window_may_travel_as_a_keyword_argument(declared, frames):
+def test_the_window_may_travel_as_a_keyword_argument(declared, group_frames):
     def handler(window_info):
         pass
 
     _, task = declare(handler)
     task.on_success(1, "id", (), {**BROWSER, "window_info": {"window_key": "w2"}})
-    assert frames == [(["dfws.-window.w2"], {"call_id": "c1", "handler": task.name, "result": 1})]
+    assert group_frames == [
+        (["dfws.-window.w2"], {"call_id": "c1", "handler": task.name, "result": 1})
+    ]
 
 
 def test_later_declarations_are_compiled_at_once(declared):

@@ -10,7 +10,6 @@ detail, as before.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import pickle
 
@@ -41,15 +40,6 @@ def cast(declared):
         return code
 
     return declare(handler, is_allowed_to=everyone)
-
-
-@pytest.fixture
-def frames(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        "dfws_celery.relay.publish", lambda groups, frame: sent.append(json.loads(frame))
-    )
-    return sent
 
 
 def refusal(connection, kwargs):

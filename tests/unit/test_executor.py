@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 
 import pytest
@@ -15,15 +14,6 @@ from dfws_celery.executor import decode_kwargs, run_and_answer, run_from_message
 from dfws_celery.registry import REGISTRY
 
 TASK_NUMBERS = itertools.count()
-
-
-@pytest.fixture
-def frames(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        "dfws_celery.relay.publish", lambda groups, frame: sent.append(json.loads(frame))
-    )
-    return sent
 
 
 @pytest.fixture

@@ -1,12 +1,10 @@
 """The result relay: what the calling window is told about its handler's outcome.
 
-``dfws_celery.relay.publish`` is replaced by a recorder: the frames are
+``dfws_celery.relay.publish`` is replaced by a recorder: the group_frames are
 checked as the browser would decode them.
 """
 
 from __future__ import annotations
-
-import json
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
@@ -30,15 +28,6 @@ from dfws_celery.relay import (
 )
 
 CALLER = {"window_key": "w1"}
-
-
-@pytest.fixture
-def frames(monkeypatch):
-    sent = []
-    monkeypatch.setattr(
-        "dfws_celery.relay.publish", lambda groups, frame: sent.append((groups, json.loads(frame)))
-    )
-    return sent
 
 
 def test_the_window_group_is_the_window_topics_group():
@@ -105,17 +94,17 @@ def test_exhausted_retries_say_how_many(settings):
     assert describe_error(InvalidArgument("bad", "n"), retries=2)["type"] == "invalid_argument"
 
 
-def test_a_result_goes_to_the_calling_window(frames):
+def test_a_result_goes_to_the_calling_window(group_frames):
     send_result(CALLER, "c1", "h", {"n": [1, 2]})
-    assert frames == [
+    assert group_frames == [
         (["dfws.-window.w1"], {"call_id": "c1", "handler": "h", "result": {"n": [1, 2]}})
     ]
 
 
-def test_a_result_the_encoder_refuses_becomes_an_error(frames, settings):
+def test_a_result_the_encoder_refuses_becomes_an_error(group_frames, settings):
     settings.DEBUG = True  # the reason is the point here; without DEBUG it is only logged
     send_result(CALLER, "c1", "h", {1, 2})
-    [(_, frame)] = frames
+    [(_, frame)] = group_frames
     assert frame["error"]["type"] == "result_not_serializable"
     assert "cannot be encoded" in frame["error"]["message"]
     with pytest.raises(ResultNotSerializable):
@@ -123,9 +112,9 @@ def test_a_result_the_encoder_refuses_becomes_an_error(frames, settings):
     assert encode_result("h", None) == "null"
 
 
-def test_an_error_goes_to_the_calling_window(frames):
+def test_an_error_goes_to_the_calling_window(group_frames):
     send_error(CALLER, "c1", "h", MissingArgument("no n", "n"))
-    assert frames == [
+    assert group_frames == [
         (
             ["dfws.-window.w1"],
             {
@@ -137,13 +126,13 @@ def test_an_error_goes_to_the_calling_window(frames):
     ]
 
 
-def test_nothing_is_sent_without_a_window(frames):
+def test_nothing_is_sent_without_a_window(group_frames):
     send_result({}, "c1", "h", 1)
     send_error(None, "c1", "h", KeyError())
-    assert frames == []
+    assert group_frames == []
 
 
-def test_progress_reaches_only_a_window_waiting_for_a_call(frames):
+def test_progress_reaches_only_a_window_waiting_for_a_call(group_frames):
     info = WindowInfo.from_dict(CALLER)
     report_progress(info, 0.5, "half")  # a server-side run: no call to report on
     info.call_id = "c1"
@@ -151,7 +140,7 @@ def test_progress_reaches_only_a_window_waiting_for_a_call(frames):
     info.handler = "h"
     report_progress(info, 0.25, "a quarter")
     send_progress(info, None)
-    assert [f for _, f in frames] == [
+    assert [f for _, f in group_frames] == [
         {"call_id": "c1", "handler": "h", "progress": {"fraction": 0.25, "message": "a quarter"}},
         {"call_id": "c1", "handler": "h", "progress": {"fraction": None, "message": ""}},
     ]
