@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import task_prerun
 
 from dfws_celery.errors import SignalError
 from dfws_celery.executor import run_from_message
@@ -20,9 +21,21 @@ from dfws_celery.relay import encode_result, send_error, send_result
 from dfws_celery.routing import task_class_options
 from dfws_celery.wire import WindowInfoValues
 
+# where a running task keeps its window key, out of the arguments Celery stores
+KEY_ATTR = "dfws_window_key"
+
 
 class SignalTask(Task):  # type: ignore[type-arg]
-    """Base class of compiled handler tasks; answers browser calls (see ``relay``)."""
+    """Base class of compiled handler tasks; answers browser calls (see ``relay``).
+
+    The window key travels in the task message (the handler may answer that
+    window) but is never stored with the task's result: :func:`hide_window_key`
+    gives the request keyless copies of the arguments before Celery stores
+    anything (``STARTED`` included), whatever the result backend and
+    ``result_extended``; the handler and the answer get the arguments as sent,
+    and a retry puts the key back into its message; ``on_failure``, which
+    Celery calls with the request's arguments, puts it back for the answer.
+    """
 
     # expected failures: recorded as FAILURE, but not logged as worker errors
     throws = (SignalError,)
@@ -35,10 +48,22 @@ class SignalTask(Task):  # type: ignore[type-arg]
             send_result(window_info, call_id, self.name, retval)
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # Celery passes the request's (keyless) arguments here
         call_id, window_info = _browser_call(args, kwargs)
+        key = getattr(self.request, KEY_ATTR, None)
+        if call_id is not None and key is not None:
+            window_info = {**(window_info or {}), "window_key": key}
         if call_id is not None:
             retries = getattr(self.request, "retries", 0) or 0
             send_error(window_info, call_id, self.name, exc, retries)
+
+    def retry(self, args: Any = None, kwargs: Any = None, *rest: Any, **options: Any) -> Any:
+        key = getattr(self.request, KEY_ATTR, None)
+        if key is not None:  # the retry's message carries the key again
+            args = list((self.request.args or ()) if args is None else args)
+            kwargs = dict((self.request.kwargs or {}) if kwargs is None else kwargs)
+            _put_window_values(args, kwargs, key)
+        return super().retry(args, kwargs, *rest, **options)
 
 
 def _browser_call(args: Any, kwargs: Any) -> tuple[str | None, Any]:
@@ -46,8 +71,42 @@ def _browser_call(args: Any, kwargs: Any) -> tuple[str | None, Any]:
     kwargs = kwargs or {}
     if not kwargs.get("from_client") or not kwargs.get("call_id"):
         return None, None
-    window_info = args[0] if args else kwargs.get("window_info")
-    return kwargs["call_id"], window_info
+    return kwargs["call_id"], _window_values(args, kwargs)
+
+
+def _window_values(args: Any, kwargs: Any) -> dict[str, Any] | None:
+    values = args[0] if args else (kwargs or {}).get("window_info")
+    return values if isinstance(values, dict) else None
+
+
+def _put_window_values(args: list[Any], kwargs: dict[str, Any], key: str | None) -> None:
+    """A copy of the window dict in ``args``/``kwargs``, with ``key`` or without any key."""
+    values = dict(_window_values(args, kwargs) or {})
+    values.pop("window_key", None)
+    if key is not None:
+        values["window_key"] = key
+    if args:
+        args[0] = values
+    else:
+        kwargs["window_info"] = values
+
+
+def hide_window_key(task: Any = None, args: Any = None, kwargs: Any = None, **_: Any) -> None:
+    """``task_prerun``: the request of a handler task keeps its arguments without the key.
+
+    Celery stores the request's arguments with every state (``STARTED``,
+    ``RETRY``, the result) when ``result_extended`` is on; the handler runs
+    with the arguments as sent, which are other objects.
+    """
+    if not isinstance(task, SignalTask):
+        return
+    values = _window_values(args, kwargs)
+    if values is None or values.get("window_key") is None:
+        return
+    request = task.request
+    setattr(request, KEY_ATTR, values["window_key"])
+    request.args, request.kwargs = list(args or ()), dict(kwargs or {})
+    _put_window_values(request.args, request.kwargs, None)
 
 
 def compile_connection(connection: SignalConnection) -> None:
@@ -79,6 +138,7 @@ def compile_connection(connection: SignalConnection) -> None:
 
 def compile_all() -> None:
     """Compile every declared handler; later declarations compile as they come."""
+    task_prerun.connect(hide_window_key, weak=False, dispatch_uid="dfws_hide_window_key")
     for connection in REGISTRY.all():
         compile_connection(connection)
     REGISTRY.on_add = compile_connection

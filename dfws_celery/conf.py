@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_MAX_CALLS_IN_FLIGHT": 20,
     "WEBSOCKET_QUEUE_LIMITS": {},
     "WEBSOCKET_MAX_REFUSALS": 30,
+    "WEBSOCKET_SESSION_RECHECK": 60,
 }
 
 
@@ -122,6 +123,16 @@ class DfwsSettings:
     def unconnected_expire(self) -> int:
         """Seconds a window lives before its first socket (then ``cache_expire``)."""
         return min(int(_get("WEBSOCKET_UNCONNECTED_EXPIRE")), self.cache_expire)
+
+    @property
+    def session_recheck(self) -> int:
+        """Seconds a check of a session lets later connects of its windows skip the next one.
+
+        A page view checks its session (Django's ``AuthenticationMiddleware``); a
+        logout or a saved user cuts the interval short.  ``0``: every connect reads
+        the session and the user.
+        """
+        return max(0, int(_get("WEBSOCKET_SESSION_RECHECK")))
 
     @property
     def max_sockets_per_window(self) -> int:

@@ -154,10 +154,12 @@ class ExecuteMessage(TypedDict):
 
 
 class WindowEntry(TypedDict):
-    """The cache entry of one window: its topics and who it is."""
+    """The cache entry of one window: its topics, who it is and when that was checked."""
 
     topics: list[str]
     window_info: WindowInfoValues
+    # ``time.time()`` when the page's session and user were last checked (absent: never)
+    verified_at: NotRequired[float]
 
 
 # ---- builders ----

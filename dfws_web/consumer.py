@@ -41,7 +41,7 @@ from dfws_celery.wire import (
 )
 from dfws_web.calls import callable_handlers, forward
 from dfws_web.limits import Refusals, WindowLimits
-from dfws_web.sessions import check_window
+from dfws_web.sessions import acheck_window, check_window
 from dfws_web.windows import (
     COOKIE_KEY,
     QUERY_KEY,
@@ -100,7 +100,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
             logger.warning("websocket refused: window %s belongs to another session", key)
             await self.refuse_window(CloseCode.FORGED_KEY)
             return
-        window_info = await self.current(entry["window_info"])
+        window_info = await acheck_window(self.session_key, entry)
         if window_info is None:
             logger.warning("websocket refused: the session of window %s has ended", key)
             await self.refuse_window(CloseCode.SESSION_ENDED)

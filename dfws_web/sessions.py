@@ -14,19 +14,31 @@ the page and the user it belonged to.  That snapshot is not trusted for long:
   ``USER`` group, after the transaction commits).
 
 Windows whose page had no session are not bound to one and pass unchanged.
-A check costs one session read and one user read, only for windows with a
-session.
+A full check costs a hop to a thread, one session read and one user read —
+three times the rest of a connect.  So a check is trusted for
+``WEBSOCKET_SESSION_RECHECK`` seconds (:func:`acheck_window`): the page view
+that wrote the window's entry checked its session a moment ago, and a full
+check at connect is remembered for the session's other windows.  Within
+that interval a connect reads three small records in one round trip on the
+event loop instead; a logout or a saved user writes a record that ends the
+interval at once.  What the interval does not see is a session removed
+without a logout (expiry, ``clearsessions``, an admin deleting it): such a
+session is noticed at most ``WEBSOCKET_SESSION_RECHECK`` seconds late; set
+it to ``0`` to check every connect.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from importlib import import_module
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user, get_user_model
 from django.contrib.auth.signals import user_logged_out
+from django.core.cache import caches
 from django.db import close_old_connections, transaction
 from django.db.models.signals import post_save
 from django.http import HttpRequest
@@ -37,12 +49,43 @@ from dfws_celery.targets import SESSION, USER
 from dfws_celery.topics import group_name
 from dfws_celery.window_info import WindowInfo
 from dfws_celery.window_info_middlewares import USER_FIELDS, hash_session_key
-from dfws_celery.wire import LayerControl, WindowInfoValues, revalidate_message, revoke_message
-from dfws_web.windows import same_session
+from dfws_celery.wire import (
+    LayerControl,
+    WindowEntry,
+    WindowInfoValues,
+    revalidate_message,
+    revoke_message,
+)
+from dfws_web.windows import AsyncWindowReader, loop_reader, same_session
 
 logger = logging.getLogger("dfws.websocket")
 # saves that change nothing a window relies on (login() updates last_login)
 HARMLESS_FIELDS = frozenset({"last_login"})
+# the records in the window cache, keyed by session hash or user pk
+CHECKED = "session-checked"  # what the last full check of a session found, and when
+ENDED = "session-ended"  # the session logged out
+CHANGED = "user-changed"  # the user was saved
+# the ENDED/CHANGED records outlive the interval by this much: clocks of processes differ
+CLOCK_MARGIN = 30
+
+
+async def acheck_window(session_key: str | None, entry: WindowEntry) -> WindowInfoValues | None:
+    """:func:`check_window` for the event loop, skipped while a recent check holds."""
+    window_info = entry["window_info"]
+    if not window_info.get("session_hash"):
+        return window_info
+    if not same_session(session_key, window_info):
+        return None
+    reader = loop_reader() if dfws_settings.session_recheck else None
+    if reader is not None:
+        recent = await _recently_checked(reader, entry)
+        if recent is not None:
+            return recent
+    started = time.time()
+    checked = await sync_to_async(check_window, thread_sensitive=False)(session_key, window_info)
+    if checked is not None and reader is not None:
+        await _remember(reader, checked, started)
+    return checked
 
 
 def check_window(session_key: str | None, window_info: WindowInfoValues) -> WindowInfoValues | None:
@@ -78,6 +121,62 @@ def check_window(session_key: str | None, window_info: WindowInfoValues) -> Wind
     return refreshed
 
 
+def _record_key(kind: str, ident: Any) -> str:
+    return f"{dfws_settings.cache_prefix}:{kind}:{ident}"
+
+
+async def _recently_checked(
+    reader: AsyncWindowReader, entry: WindowEntry
+) -> WindowInfoValues | None:
+    """The window's values if its session was checked within the interval and nothing since."""
+    values = entry["window_info"]
+    session_hash, user_pk = values.get("session_hash"), values.get("user_pk")
+    kinds = [(CHECKED, session_hash), (ENDED, session_hash)]
+    if user_pk is not None:
+        kinds.append((CHANGED, user_pk))
+    keys = [reader.backend.make_and_validate_key(_record_key(*kind)) for kind in kinds]
+    # from the primary: a replica may not have the record a logout has just written
+    raw = await reader.primary.mget(keys)
+    if any(value is not None for value in raw[1:]):
+        return None
+    newest, checked_at = values, entry.get("verified_at", 0.0)
+    if raw[0] is not None:
+        record = reader.serializer.loads(raw[0])
+        if (
+            isinstance(record, dict)
+            and isinstance(record.get("window_info"), dict)
+            and record["window_info"].get("user_pk") == user_pk
+            and float(record.get("at", 0.0)) > checked_at
+        ):
+            newest, checked_at = record["window_info"], float(record["at"])
+    if time.time() - checked_at >= dfws_settings.session_recheck:
+        return None
+    return newest
+
+
+async def _remember(reader: AsyncWindowReader, values: WindowInfoValues, at: float) -> None:
+    """Let the session's next connects within the interval skip the check."""
+    key = reader.backend.make_and_validate_key(_record_key(CHECKED, values.get("session_hash")))
+    record = reader.serializer.dumps({"at": at, "window_info": dict(values)})
+    try:
+        await reader.primary.set(key, record, ex=dfws_settings.session_recheck)
+    except Exception:  # the connect was checked: it goes on, the next one checks again
+        logger.warning("could not remember the check of a session", exc_info=True)
+
+
+def _mark(kind: str, ident: Any) -> None:
+    """End the interval of a session (logout) or of a user's sessions (a save)."""
+    interval = dfws_settings.session_recheck
+    if not interval:
+        return
+    try:
+        caches[dfws_settings.cache_backend].set(
+            _record_key(kind, ident), time.time(), interval + CLOCK_MARGIN
+        )
+    except Exception:
+        logger.exception("could not record that %s %s", kind, ident)
+
+
 def session_group(session_key: str) -> str | None:
     window_info = WindowInfo(init=False)
     window_info.session_hash = hash_session_key(session_key)
@@ -109,6 +208,7 @@ def on_logged_out(sender: Any, request: HttpRequest | None = None, **kwargs: Any
     session = getattr(request, "session", None)
     key = getattr(session, "session_key", None)
     if key:
+        _mark(ENDED, hash_session_key(key))
         _tell(session_group(key), revoke_message(), "their session ended")
 
 
@@ -119,8 +219,13 @@ def on_user_saved(
         return
     if update_fields is not None and set(update_fields) <= HARMLESS_FIELDS:
         return
-    group = user_group(instance.pk)
-    transaction.on_commit(lambda: _tell(group, revalidate_message(), "their user changed"))
+    pk, group = instance.pk, user_group(instance.pk)
+
+    def changed() -> None:
+        _mark(CHANGED, pk)
+        _tell(group, revalidate_message(), "their user changed")
+
+    transaction.on_commit(changed)
 
 
 def connect_receivers() -> None:

@@ -40,6 +40,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -173,6 +174,9 @@ def set_websocket_topics(request: HttpRequest, *topics: Any) -> None:
     request.dfws_topics = serialized  # type: ignore[attr-defined]
     request.dfws_bound_to_browser = window_info.browser_hash is not None  # type: ignore[attr-defined]
     entry: WindowEntry = {"topics": serialized, "window_info": window_info.to_dict()}
+    if window_info.session_hash:
+        # this request's AuthenticationMiddleware has just checked the session and the user
+        entry["verified_at"] = time.time()
     cache = caches[dfws_settings.cache_backend]
     cache.set(cache_key(request.window_key), entry, dfws_settings.unconnected_expire)  # type: ignore[attr-defined]
 
@@ -294,5 +298,9 @@ def _entry(value: Any) -> WindowEntry | None:
         and isinstance(value.get("topics"), list)
         and isinstance(value.get("window_info"), dict)
     ):
-        return {"topics": value["topics"], "window_info": value["window_info"]}
+        entry: WindowEntry = {"topics": value["topics"], "window_info": value["window_info"]}
+        verified_at = value.get("verified_at")
+        if isinstance(verified_at, float | int) and not isinstance(verified_at, bool):
+            entry["verified_at"] = float(verified_at)
+        return entry
     return None

@@ -79,6 +79,9 @@ CELERY_BROKER_URL = os.environ.get("DFWS_TEST_BROKER", REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{PREFIX}:"}
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True  # django-celery-results then stores the task name
+if os.environ.get("DFWS_TEST_RESULTS") == "redis":  # Celery's own backend stores raw arguments
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": f"{PREFIX}:results:"}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -89,6 +92,8 @@ WEBSOCKET_CELERY_APP = "tests.celery_app.app"
 WEBSOCKET_MAX_SOCKETS_PER_ADDRESS = 40
 WEBSOCKET_MAX_CALLS_IN_FLIGHT = 50
 WEBSOCKET_QUEUE_LIMITS = {"idle": 3}
+# the default unless a test's private daphne asks for a short one
+WEBSOCKET_SESSION_RECHECK = int(os.environ.get("DFWS_TEST_SESSION_RECHECK", "60"))
 
 LOGGING = {
     "version": 1,

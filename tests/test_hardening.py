@@ -121,3 +121,45 @@ def test_the_stored_result_of_a_browser_call_holds_no_window_key(server, worker)
     assert "'call_id': 'c1'" in json.loads(row.task_kwargs)
     stored = {f.name: str(getattr(row, f.name)) for f in TaskResult._meta.fields}
     assert [name for name, value in stored.items() if key in value] == []
+
+
+def test_celerys_own_result_backend_stores_no_window_key(log_dir, sink):
+    """With ``result_extended``, Celery's Redis backend stores a task's raw arguments."""
+    import os
+    import subprocess
+    import sys
+
+    import redis
+    from django.conf import settings
+
+    from tests.conftest import wait_for_records
+
+    prefix = os.environ["DFWS_TEST_PREFIX"]
+    queue = f"{prefix}-results"
+    env = services.test_env(DFWS_TEST_RESULTS="redis", DFWS_TEST_QUEUE=queue)
+    worker = services.celery_worker("results", queue, env, log_dir)
+    key = f"wk-secret-{random.randrange(10**8)}"
+    try:
+        code = (
+            "import django; django.setup();"
+            "from dfws_celery import trigger, SERVER, WindowInfo;"
+            f"trigger(WindowInfo.from_dict({{'window_key': {key!r}}}), 'tests.ping', "
+            "to=SERVER, value=5)"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, timeout=60, cwd=services.ROOT
+        )
+        assert wait_for_records(sink, "ping")[0]["window_key"] == key  # the handler had it
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        pattern = f"{prefix}:results:celery-task-meta-*"
+        stored = services.wait_until(
+            lambda: [client.get(k) for k in client.scan_iter(pattern)], 10, "a stored result"
+        )
+        [meta] = [json.loads(value) for value in stored]
+        assert meta["status"] == "SUCCESS" and meta["name"] == PING
+        assert meta["args"][1] == '{"value":5}'  # the arguments are there, the key is not
+        assert all(key not in value.decode() for value in stored)
+        for k in client.scan_iter(pattern):
+            client.delete(k)
+    finally:
+        worker.stop()

@@ -178,3 +178,165 @@ def test_session_reaches_every_tab_of_an_anonymous_browser_and_no_other(server):
             assert json.loads(ws.recv(timeout=5))["opts"]["content"] == "both tabs"
         with pytest.raises(TimeoutError):
             other.recv(timeout=1)
+
+
+# ---- a recent check is trusted for WEBSOCKET_SESSION_RECHECK seconds ----
+
+
+class Checks:
+    """Counts the full checks (session and user read in a thread) ``acheck_window`` makes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from dfws_web import sessions
+
+        self.count = 0
+        real = sessions.check_window
+
+        def counted(*args):
+            self.count += 1
+            return real(*args)
+
+        monkeypatch.setattr(sessions, "check_window", counted)
+
+
+def page_window(client) -> tuple[str, dict]:
+    """The session key and cache entry of a page ``client`` loads in this process."""
+    from dfws_web.windows import load_window, unsign
+
+    client.get("/")
+    key = unsign(client.cookies["dfwskey"].value)
+    entry = load_window(key)
+    assert entry is not None
+    return client.cookies["sessionid"].value, entry
+
+
+def check(session_key: str, entry: dict):
+    import asyncio
+
+    from dfws_web.sessions import acheck_window
+
+    return asyncio.run(acheck_window(session_key, entry))
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> Checks:
+    return Checks(monkeypatch)
+
+
+@pytest.fixture
+def visitor(client):
+    user = User.objects.create(username=f"visitor-{time.monotonic_ns()}", is_staff=True)
+    client.force_login(user)
+    return client, user
+
+
+def test_a_connect_right_after_the_page_reads_no_session(visitor, checks):
+    client, user = visitor
+    session_key, entry = page_window(client)
+    assert entry["verified_at"] == pytest.approx(time.time(), abs=5)
+    assert check(session_key, entry)["user_pk"] == user.pk
+    assert checks.count == 0
+
+
+def test_a_logout_ends_the_interval_at_once(visitor, checks):
+    client, _ = visitor
+    session_key, entry = page_window(client)
+    client.get("/logout/")
+    assert check(session_key, entry) is None
+    assert checks.count == 1
+
+
+def test_a_saved_user_is_checked_again_and_their_new_flags_win(visitor, checks):
+    client, user = visitor
+    session_key, entry = page_window(client)
+    assert entry["window_info"]["is_staff"] is True
+    user.is_staff = False
+    user.save()
+    values = check(session_key, entry)
+    assert checks.count == 1
+    assert values["is_staff"] is False
+
+
+def test_an_old_page_is_checked_and_the_check_serves_the_sessions_next_connects(visitor, checks):
+    from django.contrib.sessions.models import Session
+
+    client, _ = visitor
+    session_key, entry = page_window(client)
+    entry["verified_at"] -= 61  # the page was loaded more than WEBSOCKET_SESSION_RECHECK ago
+    assert check(session_key, entry) is not None
+    assert checks.count == 1
+    _, other = page_window(client)  # another old window of the same session
+    other["verified_at"] -= 61
+    assert check(session_key, other) is not None
+    assert checks.count == 1  # the first connect's check was remembered
+    Session.objects.filter(session_key=session_key).delete()  # no logout: not seen for now
+    assert check(session_key, other) is not None
+
+
+def test_a_session_removed_without_logout_is_refused_once_its_check_is_old(visitor, checks):
+    from django.contrib.sessions.models import Session
+
+    client, _ = visitor
+    session_key, entry = page_window(client)
+    Session.objects.filter(session_key=session_key).delete()
+    entry["verified_at"] -= 61
+    assert check(session_key, entry) is None
+    assert checks.count == 1
+
+
+def test_a_check_remembered_for_another_user_is_ignored(visitor, checks, settings):
+    from django.core.cache import caches
+
+    from dfws_web.sessions import CHECKED, _record_key
+
+    client, user = visitor
+    session_key, entry = page_window(client)
+    entry["verified_at"] -= 61
+    forged = {"at": time.time(), "window_info": {**entry["window_info"], "user_pk": user.pk + 1}}
+    session_hash = entry["window_info"]["session_hash"]
+    caches["default"].set(_record_key(CHECKED, session_hash), forged, 60)
+    assert check(session_key, entry)["user_pk"] == user.pk
+    assert checks.count == 1
+
+
+def test_a_recheck_of_zero_checks_every_connect(visitor, checks, settings):
+    settings.WEBSOCKET_SESSION_RECHECK = 0
+    client, _ = visitor
+    session_key, entry = page_window(client)
+    check(session_key, entry)
+    check(session_key, entry)
+    assert checks.count == 2
+
+
+def test_a_window_of_another_session_is_refused_without_a_check(visitor, checks):
+    client, _ = visitor
+    _, entry = page_window(client)
+    assert check("not-the-session", entry) is None
+    assert checks.count == 0
+
+
+def test_a_deleted_session_opens_no_socket_once_the_interval_has_passed(log_dir):
+    """End to end, with a private daphne whose interval is one second."""
+    from django.conf import settings as django_settings
+    from django.contrib.sessions.models import Session
+
+    from tests import services
+
+    port = services.free_port()
+    env = services.test_env(DFWS_TEST_SESSION_RECHECK="1")
+    process = services.daphne(port, env, log_dir, name="daphne-recheck")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _, cookies = logged_in(base, "expired")
+        Session.objects.filter(session_key=cookies["sessionid"]).delete()  # clearsessions
+        time.sleep(1.2)
+        with connect_window(base, cookies) as ws:
+            assert closed_within(ws, 5.0) == SESSION_ENDED
+        _, cookies = logged_in(base, "expired")  # a live session still connects after it
+        time.sleep(1.2)
+        with connect_window(base, cookies) as ws:
+            ws.send("--heartbeat--")
+            assert ws.recv(timeout=5) == "--heartbeat--"
+    finally:
+        process.stop()
+    assert django_settings.WEBSOCKET_SESSION_RECHECK == 60  # the shared server's default

@@ -168,3 +168,39 @@ def test_later_declarations_are_compiled_at_once(declared):
     signal("unit.compiler.late", name=name)(late)
     assert REGISTRY.by_task_name[name].task is not None
     assert app.tasks[name].apply((None, None)).get() == "late"
+
+
+def test_what_celery_stores_of_a_call_holds_no_window_key_but_the_handler_has_it(declared):
+    from celery import current_task
+
+    seen = []
+
+    def peek(window_info):
+        request = current_task.request  # what result backends store with result_extended
+        seen.append((window_info.window_key, request.args, request.kwargs))
+        return "ok"
+
+    _, task = declare(peek)
+    sent = {"window_key": "w-secret", "username": "ann"}
+    assert task.apply((sent, "{}"), BROWSER).get() == "ok"
+    key, stored_window, stored_kwargs = seen[0]
+    assert key == "w-secret"
+    assert stored_window == [{"username": "ann"}, "{}"] and stored_kwargs == BROWSER
+    assert sent == {"window_key": "w-secret", "username": "ann"}  # the caller's dict is intact
+    task.apply((), {"window_info": dict(sent), "kwargs": "{}", **BROWSER}).get()
+    assert seen[1][0] == "w-secret" and seen[1][2]["window_info"] == {"username": "ann"}
+
+
+def test_a_retried_call_still_knows_its_window(declared, group_frames):
+    runs = []
+
+    def flaky(window_info):
+        runs.append(window_info.window_key)
+        if len(runs) == 1:
+            raise ConnectionError("try again")
+        return "second time"
+
+    _, task = declare(flaky, autoretry_for=(ConnectionError,), max_retries=1)
+    assert task.apply((WINDOW, "{}"), BROWSER).get() == "second time"
+    assert runs == ["w1", "w1"]
+    assert group_frames[-1][0] == ["dfws.-window.w1"]
