@@ -11,7 +11,10 @@ import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from dfws_celery.relay import window_group
 from dfws_celery.topics import group_name
+from dfws_celery.window_info import WindowInfo
+from dfws_celery.wire import HEARTBEAT
 
 
 async def subscribed(groups: Iterable[str], timeout: float = 5.0) -> None:
@@ -74,3 +77,19 @@ def deliveries(
 def wait_subscribed(groups: Iterable[str], timeout: float = 5.0) -> None:
     """:func:`subscribed` for sync tests (a websocket client opened by a test)."""
     asyncio.run(subscribed(list(groups), timeout))
+
+
+def window_joined(ws: Any, key: str, timeout: float = 5.0) -> None:
+    """Return once the consumer of ``ws`` has joined the group of window ``key``.
+
+    The consumer accepts the socket before it joins its groups; it handles a
+    socket's messages in order, so the echo of a heartbeat sent now means the
+    join has been sent to the layer, and with Redis Pub/Sub we then wait until
+    Redis counts the subscription.
+    """
+    ws.send(HEARTBEAT)
+    echo = ws.recv(timeout=timeout)
+    assert echo == HEARTBEAT, f"expected the heartbeat's echo first, got {echo!r}"
+    group = window_group(WindowInfo.from_dict({"window_key": key}))
+    assert group is not None
+    wait_subscribed([group], timeout)

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from dfws_celery import SERVER, WindowInfo, trigger
+from dfws_celery import SERVER, WINDOW, WindowInfo, trigger
 from tests import services
-from tests.wsclient import connect_window, open_page, window_key
+from tests.conftest import wait_for_records
+from tests.layer import window_joined
+from tests.wsclient import connect_window, open_page, receive_json, window_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -139,7 +141,7 @@ def test_call_to_a_queue_without_worker_gets_only_the_ack(server):
 def test_server_triggered_signals_get_no_acks_nor_results(server, sink):
     cookies = open_page(server)
     with connect_window(server, cookies) as ws:
-        time.sleep(0.3)
+        window_joined(ws, window_key(cookies))
         info = WindowInfo.from_dict({"window_key": window_key(cookies)})
         trigger(info, "tests.ping", to=SERVER, value=1)
         services.wait_until(lambda: sink.read(), 10, "the handler to run")
@@ -147,10 +149,24 @@ def test_server_triggered_signals_get_no_acks_nor_results(server, sink):
             ws.recv(timeout=1.5)
 
 
-def test_progress_outside_a_browser_call_is_ignored(sink):
-    from tests.testapp.signals import progress
+def test_progress_outside_a_browser_call_reaches_no_window(server, sink):
+    """A handler triggered from a window's request, not called by it: no call to answer.
 
-    assert progress(WindowInfo(), steps=1) == "finished"
+    Its window is open and listening; the handler's progress reports must not
+    reach it. A frame published to the window after the handler finished is the
+    barrier: frames of one group arrive in the order they were published.
+    """
+    cookies = open_page(server)
+    info = WindowInfo.from_dict({"window_key": window_key(cookies)})
+    with connect_window(server, cookies) as ws:
+        window_joined(ws, window_key(cookies))
+        trigger(info, "tests.progress", to=SERVER, steps=2)
+        wait_for_records(sink, "progress")  # written after its last report
+        trigger(info, "html.text", to=WINDOW, selector="#x", content="barrier")
+        frames = []
+        while (frame := receive_json(ws)).get("signal") != "html.text":
+            frames.append(frame)
+    assert frames == []
 
 
 def test_result_is_stored_under_the_task_name(server):

@@ -112,6 +112,7 @@ def progress(window_info, steps: int = 3):
     for step in range(steps):
         report_progress(window_info, step / steps, f"step {step + 1} of {steps}")
         time.sleep(0.2)
+    sink.record("progress", steps=steps)  # after every report: a test's barrier
     return "finished"
 
 
