@@ -1,5 +1,6 @@
 """dfws signal core: declare handlers, compile them into Celery tasks, trigger them."""
 
+from dfws_celery.errors import PublishError
 from dfws_celery.permissions import (
     everyone,
     has_perm,
@@ -27,6 +28,7 @@ __all__ = [
     "WINDOW",
     "Choice",
     "DynamicQueue",
+    "PublishError",
     "SerializedForm",
     "WindowInfo",
     "atrigger",

@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_QUEUE_LIMITS": {},
     "WEBSOCKET_MAX_REFUSALS": 30,
     "WEBSOCKET_SESSION_RECHECK": 60,
+    "WEBSOCKET_TRIGGER_ON_COMMIT": True,
 }
 
 
@@ -133,6 +134,11 @@ class DfwsSettings:
         the session and the user.
         """
         return max(0, int(_get("WEBSOCKET_SESSION_RECHECK")))
+
+    @property
+    def trigger_on_commit(self) -> bool:
+        """Whether ``trigger()`` inside ``transaction.atomic()`` waits for the commit."""
+        return bool(_get("WEBSOCKET_TRIGGER_ON_COMMIT"))
 
     @property
     def max_sockets_per_window(self) -> int:

@@ -134,3 +134,17 @@ class InvalidArgument(SignalError):
 
 class ResultNotSerializable(SignalError):
     type = ErrorType.RESULT_NOT_SERIALIZABLE
+
+
+class PublishError(Exception):
+    """``trigger()`` could not hand its signal to the broker or the channel layer.
+
+    Raised by ``trigger()``/``trigger_signal()`` and their async versions when
+    Redis or the broker is unreachable; the library's exception (redis-py's,
+    kombu's, a socket's) is the ``__cause__``.  With several targets the
+    signal may have reached some of them.  ``fail_silently=True`` logs instead.
+    """
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        super().__init__(f"dfws signal {path!r} could not be sent: {type(cause).__name__}: {cause}")
+        self.path = path

@@ -92,6 +92,14 @@ def server_only(window_info, value: str = ""):
     sink.record("server_only", value=value)
 
 
+@signal(path="tests.read_article")
+def read_article(window_info, pk: int, title: str = ""):
+    """Triggered inside the transaction that created the article: does the worker see it?"""
+    from tests.testapp.models import Article
+
+    sink.record("read_article", title=title, found=Article.objects.filter(pk=pk).exists())
+
+
 # ---- result relay ----
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.page, name="page"),
     path("article/<int:pk>/", views.article, name="article"),
     path("ajax/trigger/", views.ajax_trigger, name="ajax_trigger"),
+    path("create-and-trigger/", views.create_and_trigger, name="create_and_trigger"),
     path("login/<str:username>/", views.login_as, name="login_as"),
     path("logout/", views.logout_view, name="logout"),
 ]

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import time
+
 from django.contrib.auth import get_user_model, login, logout
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -39,3 +42,24 @@ def login_as(request: HttpRequest, username: str) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     return HttpResponse("logged out")
+
+
+def create_and_trigger(request: HttpRequest) -> HttpResponse:
+    """Creates an article in a transaction, triggers a handler that reads it, then waits
+    ``delay`` seconds before the commit (or the rollback, with ``?rollback=1``)."""
+    title, topic = request.GET["title"], request.GET["topic"]
+    on_commit = request.GET.get("now") is None
+    with transaction.atomic():
+        article = Article.objects.create(title=title)
+        trigger(
+            request,
+            "tests.read_article",
+            to=[SERVER, topic],
+            on_commit=on_commit,
+            pk=article.pk,
+            title=title,
+        )
+        time.sleep(float(request.GET.get("delay", "1")))
+        if request.GET.get("rollback"):
+            transaction.set_rollback(True)
+    return JsonResponse({"pk": article.pk})
