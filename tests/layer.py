@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -39,9 +40,17 @@ async def subscribed(groups: Iterable[str], timeout: float = 5.0) -> None:
 
 
 def deliveries(
-    topics: Iterable[str], action: Callable[[], Any], wait: float = 1.0
+    topics: Iterable[str],
+    action: Callable[[], Any],
+    wait: float = 1.0,
+    count: int | None = None,
+    stamped: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Join one receiver per topic, run ``action`` in a thread, collect the frames received."""
+    """Join one receiver per topic, run ``action`` in a thread, collect the frames received.
+
+    Each receiver collects for ``wait`` seconds, or until it has ``count`` frames;
+    ``stamped``: each frame gets its arrival time (``time.monotonic()``) as ``"received_at"``.
+    """
 
     async def main() -> dict[str, list[dict[str, Any]]]:
         layer = get_channel_layer()
@@ -58,11 +67,16 @@ def deliveries(
         async def collect(channel: str) -> list[dict[str, Any]]:
             frames = []
             while (remaining := deadline - loop.time()) > 0:
+                if count is not None and len(frames) >= count:
+                    break
                 try:
                     message = await asyncio.wait_for(layer.receive(channel), remaining)
                 except TimeoutError:
                     break
-                frames.append(json.loads(message["text"]))
+                frame = json.loads(message["text"])
+                if stamped:
+                    frame["received_at"] = time.monotonic()
+                frames.append(frame)
             return frames
 
         results = await asyncio.gather(*(collect(c) for c in channels.values()))
