@@ -17,7 +17,7 @@ from celery.signals import task_prerun
 from dfws_celery.errors import SignalError
 from dfws_celery.executor import run_from_message
 from dfws_celery.registry import REGISTRY, SignalConnection
-from dfws_celery.relay import encode_result, send_error, send_result
+from dfws_celery.relay import REFUSALS, Refusal, encode_result, send_error, send_result
 from dfws_celery.routing import task_class_options
 from dfws_celery.wire import WindowInfoValues
 
@@ -35,6 +35,11 @@ class SignalTask(Task):  # type: ignore[type-arg]
     ``result_extended``; the handler and the answer get the arguments as sent,
     and a retry puts the key back into its message; ``on_failure``, which
     Celery calls with the request's arguments, puts it back for the answer.
+
+    A browser call the worker refuses (permission, arguments) returns a
+    :class:`~dfws_celery.relay.Refusal`: the task succeeds, ``on_success``
+    answers with the error frame.  Refusing a server trigger's arguments is
+    a bug of the code that triggered, and still fails the task.
     """
 
     # expected failures: recorded as FAILURE, but not logged as worker errors
@@ -44,7 +49,11 @@ class SignalTask(Task):  # type: ignore[type-arg]
 
     def on_success(self, retval: Any, task_id: str, args: Any, kwargs: Any) -> None:
         call_id, window_info = _browser_call(args, kwargs)
-        if call_id is not None:
+        if call_id is None:
+            return
+        if isinstance(retval, Refusal):
+            send_error(window_info, call_id, self.name, retval.error)
+        else:
             send_result(window_info, call_id, self.name, retval)
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
@@ -121,7 +130,12 @@ def compile_connection(connection: SignalConnection) -> None:
         from_client: bool = False,
         call_id: str | None = None,
     ) -> Any:
-        result = run_from_message(connection, window_info, kwargs, from_client, call_id)
+        try:
+            result = run_from_message(connection, window_info, kwargs, from_client, call_id)
+        except REFUSALS as exc:
+            if not from_client:
+                raise
+            return Refusal(exc)
         if call_id is not None:
             encode_result(connection.task_name, result)  # fail the task, not the relay
         return result

@@ -14,7 +14,7 @@ from django.utils import translation
 from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import PermissionDenied, SignalError
 from dfws_celery.registry import SignalConnection
-from dfws_celery.relay import send_error, send_result
+from dfws_celery.relay import REFUSALS, Refusal, send_error, send_result
 from dfws_celery.validators import check_arguments
 from dfws_celery.window_info import WindowInfo
 from dfws_celery.wire import WindowInfoValues
@@ -85,9 +85,18 @@ def run_and_answer(
     from_client: bool,
     call_id: str,
 ) -> Any:
-    """Run a handler outside Celery and answer the calling window (thread/process/channels)."""
+    """Run a handler outside Celery and answer the calling window (thread/process/channels).
+
+    A refusal of a browser call is answered and returned (a :class:`Refusal`),
+    not raised: it is no failure of the code.
+    """
     try:
         result = run_from_message(connection, window_info, kwargs, from_client, call_id)
+    except REFUSALS as exc:
+        send_error(window_info, call_id, connection.task_name, exc)
+        if not from_client:
+            raise
+        return Refusal(exc)
     except Exception as exc:
         send_error(window_info, call_id, connection.task_name, exc)
         raise

@@ -7,6 +7,11 @@ receivers are untouched.  Celery also calls ``on_failure`` (in the parent
 process) when a hard time limit kills a task, so timeouts are answered too.
 Non-Celery backends answer through ``executor.run_and_answer``.  Calls that
 did not come from a browser (no ``call_id``) are never answered.
+
+A browser call refused in the worker (permission, arguments) is not a
+failure of the code: its task ends successfully with a :class:`Refusal` as
+its result, and ``on_success`` answers the window with the same error frame
+a failure would (Flower's failure count then means broken code).
 """
 
 from __future__ import annotations
@@ -18,7 +23,16 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 
 from dfws_celery.conf import dfws_settings
-from dfws_celery.errors import ErrorBody, ErrorType, ResultNotSerializable, SignalError
+from dfws_celery.errors import (
+    ErrorBody,
+    ErrorType,
+    InvalidArgument,
+    MissingArgument,
+    PermissionDenied,
+    ResultNotSerializable,
+    SignalError,
+    UnexpectedArgument,
+)
 from dfws_celery.publisher import publish
 from dfws_celery.targets import WINDOW
 from dfws_celery.topics import group_name
@@ -26,6 +40,22 @@ from dfws_celery.window_info import WindowInfo
 from dfws_celery.wire import WindowInfoValues, error_frame, progress_frame, result_frame
 
 logger = logging.getLogger("dfws.signals")
+
+
+# what the worker decides before a handler runs, on a browser's behalf
+REFUSALS = (PermissionDenied, MissingArgument, UnexpectedArgument, InvalidArgument)
+
+
+class Refusal(dict[str, Any]):
+    """The result of a task that refused a browser call: ``{"refused": {type, message,
+    argument?}}`` as stored (the detail, for operators), the error kept for the answer."""
+
+    def __init__(self, error: SignalError) -> None:
+        refused: dict[str, str] = {"type": str(error.type), "message": error.detail}
+        if error.argument is not None:
+            refused["argument"] = error.argument
+        super().__init__(refused=refused)
+        self.error = error
 
 
 def window_group(window_info: WindowInfo | WindowInfoValues | None) -> str | None:

@@ -99,8 +99,9 @@ def test_a_permission_refusal_names_no_handler_nor_permission(declared, settings
 
 def test_a_worker_refusal_reaches_the_window_short_and_the_log_in_full(cast, frames, caplog):
     caplog.set_level(logging.WARNING, "dfws.signals")
-    with pytest.raises(InvalidArgument):
-        run_and_answer(cast, {"window_key": "w"}, '{"code": "abcd"}', True, "c1")
+    # a refusal is answered and returned, not raised: it is no failure of the code
+    refusal = run_and_answer(cast, {"window_key": "w"}, '{"code": "abcd"}', True, "c1")
+    assert isinstance(refusal.error, InvalidArgument)
     assert frames == [
         {
             "call_id": "c1",
