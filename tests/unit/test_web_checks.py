@@ -33,3 +33,37 @@ def test_an_asgi_application_is_needed(settings):
     assert error.id == "dfws.E008" and "dfws_web.asgi.application" in error.hint
     del settings.ASGI_APPLICATION
     assert [e.id for e in check_asgi_application()] == ["dfws.E008"]
+
+
+# ---- runserver must serve websockets (issue 13) ----
+
+
+def test_daphne_missing_from_installed_apps_is_an_error_when_debug(settings):
+    from dfws_web.checks import check_runserver
+
+    settings.DEBUG = True
+    assert check_runserver() == []  # the test project lists "daphne" first
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "daphne"]
+    [error] = check_runserver()
+    assert error.id == "dfws.E010"
+    assert "'runserver' is django.core's, which serves no websocket" in error.msg
+    assert '"daphne" to INSTALLED_APPS, first' in error.hint
+    settings.INSTALLED_APPS = ["django.contrib.staticfiles", *settings.INSTALLED_APPS]
+    [error] = check_runserver()
+    assert "django.contrib.staticfiles's" in error.msg
+
+
+def test_without_debug_runserver_is_not_the_server(settings):
+    from dfws_web.checks import check_runserver
+
+    settings.DEBUG = False
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "daphne"]
+    assert check_runserver() == []
+
+
+def test_the_channel_layer_hint_recommends_pubsub(settings):
+    from dfws_celery.checks import check_channel_layer
+
+    settings.CHANNEL_LAYERS = {}
+    [error] = check_channel_layer()
+    assert error.id == "dfws.E005" and "redis_pubsub_channel_layer(" in error.hint
