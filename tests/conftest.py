@@ -37,10 +37,8 @@ def worker(log_dir: Path, django_db_setup: Any, django_db_blocker: Any) -> Itera
 def server(log_dir: Path, django_db_setup: Any, worker: Any) -> Iterator[str]:
     """One real daphne serving the test project, for the whole run; yields its base URL."""
 
-    port = services.free_port()
-    env = services.test_env()
-    process = services.daphne(port, env, log_dir)
-    yield f"http://127.0.0.1:{port}"
+    process = services.daphne(None, services.test_env(), log_dir)
+    yield process.url
     process.stop()
 
 

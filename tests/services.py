@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -73,6 +74,8 @@ class Process:
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
         self.name = name
+        self.port = 0  # a server's, once it listens
+        self.url = ""
         self.log_path = log_dir / f"{name}.log"
         self.log = self.log_path.open("wb")
         self.popen = subprocess.Popen(
@@ -116,17 +119,28 @@ def celery_worker(
     return process
 
 
-def daphne(port: int, env: dict[str, str], log_dir: Path, name: str = "daphne") -> Process:
+LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
+
+
+def daphne(port: int | None, env: dict[str, str], log_dir: Path, name: str = "daphne") -> Process:
+    """A daphne serving the test project; its base URL is ``process.url``.
+
+    ``port=None``: daphne binds a port the kernel chooses and the port is read back
+    from its log (no window in which another process could take a port we picked).
+    """
     args = [
-        sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port or 0),
         "dfws_web.asgi:application",
     ]  # fmt: skip
     process = Process(name, args, env, log_dir)
 
-    def ready() -> bool:
+    def listening() -> int | None:
         if not process.alive():
             raise RuntimeError(f"daphne died:\n{process.output()}")
-        return port_open("127.0.0.1", port)
+        found = LISTENING.search(process.output())
+        return int(found.group(1)) if found else None
 
-    wait_until(ready, 60, "daphne")
+    process.port = wait_until(listening, 60, "daphne to listen")
+    assert port is None or process.port == port, process.output()
+    process.url = f"http://127.0.0.1:{process.port}"
     return process

@@ -322,10 +322,9 @@ def test_a_deleted_session_opens_no_socket_once_the_interval_has_passed(log_dir)
 
     from tests import services
 
-    port = services.free_port()
     env = services.test_env(DFWS_TEST_SESSION_RECHECK="1")
-    process = services.daphne(port, env, log_dir, name="daphne-recheck")
-    base = f"http://127.0.0.1:{port}"
+    process = services.daphne(None, env, log_dir, name="daphne-recheck")
+    base = process.url
     try:
         _, cookies = logged_in(base, "expired")
         Session.objects.filter(session_key=cookies["sessionid"]).delete()  # clearsessions

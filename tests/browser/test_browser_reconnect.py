@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import BrowserContext, expect
 
 from dfws_celery import WINDOW, trigger
@@ -15,17 +14,12 @@ from tests.browser.windows import wait_connected, window, window_key
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def start_daphne(port: int, log_dir: Path, name: str) -> services.Process:
-    env = services.test_env(DFWS_TEST_DB=settings.DATABASES["default"]["NAME"])
-    return services.daphne(port, env, log_dir, name=name)
-
-
 def test_page_reconnects_by_itself_after_a_server_restart(
     server: str, log_dir: Path, context: BrowserContext
 ):
-    port = services.free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = start_daphne(port, log_dir, "daphne-restart-1")
+    # the run's settings (database, Redis prefix) come with the environment
+    process = services.daphne(None, services.test_env(), log_dir, name="daphne-restart-1")
+    port, base = process.port, process.url
     try:
         page = context.new_page()
         sockets = []
@@ -44,7 +38,7 @@ def test_page_reconnects_by_itself_after_a_server_restart(
         process.stop()
         if not sockets[0].is_closed():
             sockets[0].wait_for_event("close")
-        process = start_daphne(port, log_dir, "daphne-restart-2")
+        process = services.daphne(port, services.test_env(), log_dir, name="daphne-restart-2")
         wait_connected(page)
         trigger(window(key), "html.text", to=WINDOW, selector="#received", content="after restart")
 
