@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from dfws_celery import SERVER, WINDOW, WindowInfo, trigger
 from tests import services
 from tests.conftest import wait_for_records
+from tests.layer import window_joined
 from tests.wsclient import connect_window, open_page, receive_json, window_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +36,7 @@ def test_page_sets_signed_key_and_url_cookies(server):
 def test_trigger_to_window_reaches_the_socket(server):
     cookies = open_page(server)
     with connect_window(server, cookies) as ws:
-        time.sleep(0.3)
+        window_joined(ws, window_key(cookies))
         trigger(window_of(cookies), "html.text", to=WINDOW, selector="#x", content="hi")
         frame = receive_json(ws)
     assert frame["signal"] == "html.text" and frame["opts"] == {"selector": "#x", "content": "hi"}
@@ -55,7 +56,7 @@ def test_a_tab_keeps_its_window_after_another_page_set_the_cookie(server):
     second = open_page(server, jar=jar)  # the shared dfwskey cookie now names the second window
     assert window_key(first) != window_key(second)
     with connect_window(server, {**second, "dfwsurl": first["dfwsurl"]}) as ws:
-        time.sleep(0.3)
+        window_joined(ws, window_key(first))
         trigger(window_of(first), "html.text", to=WINDOW, selector="#x", content="first")
         assert receive_json(ws)["opts"]["content"] == "first"
 
@@ -96,8 +97,32 @@ def test_browser_call_is_acked_and_runs_the_handler(server, sink):
     assert record["value"] == 4 and record["window_key"] == window_key(cookies)
 
 
-def idle_queue_length() -> int:
-    return redis.Redis.from_url(settings.REDIS_URL).llen(f"{settings.PREFIX}:idle")
+PROBE_QUEUE = "refused-probe"  # the probe daphne's default queue: no worker consumes it
+
+
+def queued(queue: str) -> int:
+    """Messages waiting in ``queue`` of the run's Redis broker, at every priority.
+
+    kombu's Redis transport keeps a list per queue and priority step, under the
+    run's ``global_keyprefix``.
+    """
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    names = [queue] + [f"{queue}\x06\x16{priority}" for priority in (3, 6, 9)]
+    return sum(client.llen(f"{settings.PREFIX}:{name}") for name in names)
+
+
+def every_queue() -> dict[str, int]:
+    """Each queue a frame sent to the probe daphne could reach (no worker drains them)."""
+    return {queue: queued(queue) for queue in (PROBE_QUEUE, "idle")}
+
+
+@pytest.fixture(scope="module")
+def probe_server(log_dir, worker):
+    """A daphne whose default queue nobody consumes: what it enqueues stays countable."""
+    env = services.test_env(DFWS_TEST_QUEUE=PROBE_QUEUE)
+    process = services.daphne(None, env, log_dir, name="daphne-probe")
+    yield process.url
+    process.stop()
 
 
 @pytest.mark.parametrize(
@@ -119,19 +144,26 @@ def idle_queue_length() -> int:
          "-Infinity is not a JSON number"),
     ],
 )  # fmt: skip
-def test_bad_frames_get_an_error_frame_and_enqueue_nothing(server, text, error_type, message):
-    before = idle_queue_length()
-    with connect_window(server, open_page(server)) as ws:
+def test_bad_frames_get_an_error_frame_and_enqueue_nothing(probe_server, text, error_type, message):
+    before = every_queue()
+    with connect_window(probe_server, open_page(probe_server)) as ws:
         ws.send(text)
         frame = receive_json(ws)
         assert frame["error"]["type"] == error_type
         assert message in frame["error"]["message"]
-        ws.send("--heartbeat--")  # still open and serving
+        ws.send("--heartbeat--")  # still open and serving: the frame was handled
         assert ws.recv(timeout=5) == "--heartbeat--"
-    assert idle_queue_length() == before
-    if error_type == "forbidden":  # the same handler from server code does reach its queue
-        trigger(WindowInfo(), "tests.server_only", to=SERVER)
-        assert idle_queue_length() == before + 1
+    assert every_queue() == before
+
+
+def test_the_queue_count_sees_what_the_probe_server_enqueues(probe_server):
+    """The control of the test above: an accepted call, a server trigger, each counted."""
+    before = every_queue()
+    with connect_window(probe_server, open_page(probe_server)) as ws:
+        ws.send(json.dumps({"signal": "tests.ping", "opts": {"value": 1}, "call_id": "c"}))
+        assert receive_json(ws)["ack"]["handlers"] == ["tests.ping:tests.testapp.signals.ping"]
+    trigger(WindowInfo(), "tests.server_only", to=SERVER)  # the handler refused to browsers
+    assert every_queue() == {PROBE_QUEUE: before[PROBE_QUEUE] + 1, "idle": before["idle"] + 1}
 
 
 @pytest.mark.parametrize("where", ["url", "cookie"])
