@@ -47,6 +47,7 @@ from dfws_web.windows import (
     QUERY_KEY,
     aextend_window,
     aload_window,
+    arestore_window,
     same_browser,
     unsign,
 )
@@ -91,6 +92,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
         # not Django's aget(): it runs in the one thread shared by every
         # sync_to_async(thread_sensitive=True) call of the process, serializing connects
         entry = await aload_window(key)
+        if entry is None:  # a page rendered while the cache was down keeps its entry signed
+            entry = await arestore_window(key, cookies)
         if entry is None:
             logger.warning("websocket refused: window %s is unknown or expired", key)
             await self.refuse_window(CloseCode.UNKNOWN_WINDOW)

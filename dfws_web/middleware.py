@@ -14,9 +14,11 @@ from dfws_web.windows import (
     COOKIE_KEY,
     COOKIE_URL,
     QUERY_KEY,
+    entry_cookie,
     load_window,
     new_browser_id,
     new_window_key,
+    outages,
     same_browser,
     sign,
     unsign,
@@ -36,6 +38,10 @@ class WebsocketMiddleware:
     but only when the request comes from the session that loaded that page (a
     leaked key sent from elsewhere gets a fresh window), and it never re-binds
     the page's window (``set_websocket_topics`` leaves its entry alone).
+
+    When the cache could not store the window's entry (an outage), the page
+    still gets its cookies, plus the entry signed in an HttpOnly ``dfwsw-<key>``
+    cookie that the consumer stores once the cache is back.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -53,6 +59,9 @@ class WebsocketMiddleware:
         response = self.get_response(request)
         if getattr(request, "dfws_topics", None) is not None and not key:
             self.set_cookies(request, response)
+            signed_entry = getattr(request, "dfws_signed_entry", None)
+            if signed_entry is not None:
+                self.set_entry_cookie(request, response, signed_entry)
             if browser is None and getattr(request, "dfws_bound_to_browser", False):
                 self.set_browser_cookie(request, response)
         return response
@@ -73,6 +82,19 @@ class WebsocketMiddleware:
                 secure=request.is_secure(),
             )
 
+    def set_entry_cookie(self, request: HttpRequest, response: HttpResponse, value: str) -> None:
+        """The window's entry, signed, while the cache cannot hold it (HttpOnly, short-lived)."""
+        response.set_cookie(
+            entry_cookie(request.window_key),  # type: ignore[attr-defined]
+            value,
+            max_age=dfws_settings.unconnected_expire,
+            domain=settings.SESSION_COOKIE_DOMAIN,
+            path=settings.SESSION_COOKIE_PATH,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+
     def set_browser_cookie(self, request: HttpRequest, response: HttpResponse) -> None:
         """The browser's id for a visitor without a session: HttpOnly, until the browser closes."""
         response.set_cookie(
@@ -91,7 +113,11 @@ def page_window(request: HttpRequest) -> str | None:
     key = unsign(request.META.get(KEY_HEADER) or request.COOKIES.get(COOKIE_KEY))
     if key is None:
         return None
-    entry = load_window(key)
+    try:
+        entry = load_window(key)
+    except Exception as exc:  # the cache is down: the request gets a window of its own
+        outages.failed("window cache", "dfws: the window cache is unreachable", exc)
+        return None
     if entry is None or not same_browser(request.COOKIES, entry["window_info"]):
         return None
     return key

@@ -30,6 +30,15 @@ So :func:`aload_window` reads a plain ``RedisCache`` on the event loop with
 one ``redis.asyncio`` client per loop, decoding with the backend's own
 serializer; other backends are read by :func:`load_window` in a worker
 thread, with one backend per thread.
+
+When the cache is unreachable the page still renders: :func:`set_websocket_topics`
+logs the outage (once, then a count per minute) and hands the middleware
+the entry signed (``dfws.window-entry`` salt, with the key and the time) for
+an HttpOnly cookie ``dfwsw-<key>`` that lives ``WEBSOCKET_UNCONNECTED_EXPIRE``
+seconds.  The client reconnects with backoff; once Redis is back, the
+consumer finds no entry, and :func:`arestore_window` writes the signed one
+(without its ``verified_at``: the session is checked in full) — the
+page's socket connects with no reload.
 """
 
 from __future__ import annotations
@@ -57,13 +66,19 @@ from django.http import HttpRequest
 
 from dfws_celery._compat import redis_cache_options, redis_cache_parts, redis_cache_primary
 from dfws_celery.conf import dfws_settings
+from dfws_celery.outages import OutageLog
 from dfws_celery.targets import BROADCAST, SESSION, USER, WINDOW
 from dfws_celery.window_info import WindowInfo
 from dfws_celery.window_info_middlewares import hash_browser_id, hash_session_key
 from dfws_celery.wire import WindowEntry, WindowInfoValues
 
 logger = logging.getLogger("dfws.websocket")
+outages = OutageLog(logger)
 SALT = "dfws.window-key"
+ENTRY_SALT = "dfws.window-entry"
+# the signed entry of a window the cache could not store: dfwsw-<window key>, HttpOnly
+ENTRY_COOKIE_PREFIX = "dfwsw-"
+ENTRY_COOKIE_LIMIT = 3800  # bytes; browsers keep cookies up to about 4 kB
 COOKIE_KEY = "dfwskey"
 COOKIE_URL = "dfwsurl"
 QUERY_KEY = COOKIE_KEY  # ?dfwskey= in the websocket URL
@@ -177,8 +192,78 @@ def set_websocket_topics(request: HttpRequest, *topics: Any) -> None:
     if window_info.session_hash:
         # this request's AuthenticationMiddleware has just checked the session and the user
         entry["verified_at"] = time.time()
-    cache = caches[dfws_settings.cache_backend]
-    cache.set(cache_key(request.window_key), entry, dfws_settings.unconnected_expire)  # type: ignore[attr-defined]
+    key: str = request.window_key  # type: ignore[attr-defined]
+    try:
+        caches[dfws_settings.cache_backend].set(
+            cache_key(key), entry, dfws_settings.unconnected_expire
+        )
+    except Exception as exc:  # an outage of the cache must not turn the page into a 500
+        outages.failed(
+            "window cache",
+            "dfws: the window cache is unreachable: pages render, their sockets connect "
+            "once it is back",
+            exc,
+        )
+        request.dfws_signed_entry = sign_entry(key, entry)  # type: ignore[attr-defined]
+        return
+    outages.ok("window cache")
+
+
+def entry_cookie(window_key: str) -> str:
+    return f"{ENTRY_COOKIE_PREFIX}{window_key}"
+
+
+def sign_entry(window_key: str, entry: WindowEntry) -> str | None:
+    """The entry signed for its window's cookie, or ``None`` if a cookie cannot hold it."""
+    value = signing.dumps({"k": window_key, "e": entry}, salt=ENTRY_SALT, compress=True)
+    if len(value) > ENTRY_COOKIE_LIMIT:
+        logger.warning("window %s: its entry is too large for a cookie", window_key)
+        return None
+    return value
+
+
+def signed_entry(window_key: str, cookies: Mapping[str, str]) -> WindowEntry | None:
+    """The entry in the window's ``dfwsw-`` cookie, if it is ours, this window's and fresh."""
+    value = cookies.get(entry_cookie(window_key))
+    if not value:
+        return None
+    try:
+        data = signing.loads(value, salt=ENTRY_SALT, max_age=dfws_settings.unconnected_expire)
+    except signing.BadSignature:  # forged, or expired
+        return None
+    if not isinstance(data, dict) or data.get("k") != window_key:
+        return None
+    entry = _entry(data.get("e"))
+    if entry is not None:
+        entry.pop("verified_at", None)  # the session is checked in full
+    return entry
+
+
+def store_window(window_key: str, entry: WindowEntry) -> None:
+    """:func:`arestore_window`'s write for the other cache backends, in a worker thread."""
+    caches[dfws_settings.cache_backend].add(
+        cache_key(window_key), entry, dfws_settings.unconnected_expire
+    )
+
+
+async def arestore_window(window_key: str, cookies: Mapping[str, str]) -> WindowEntry | None:
+    """The entry of a window rendered while the cache was down, written now (or ``None``).
+
+    Only when the cache has no entry for the key (the caller has just read
+    it): an entry already there is never replaced.
+    """
+    entry = signed_entry(window_key, cookies)
+    if entry is None:
+        return None
+    reader = loop_reader()
+    if reader is None:
+        await sync_to_async(store_window, thread_sensitive=False)(window_key, entry)
+    else:
+        key = reader.backend.make_and_validate_key(cache_key(window_key))
+        value = reader.serializer.dumps(entry)
+        await reader.primary.set(key, value, ex=dfws_settings.unconnected_expire, nx=True)
+    logger.info("window %s: its entry, signed while the cache was down, is stored", window_key)
+    return entry
 
 
 # ---- reading the entry ----
