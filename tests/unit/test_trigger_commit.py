@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import itertools
 import logging
 
 import kombu.exceptions
@@ -27,16 +28,18 @@ from dfws_celery import (
 from dfws_celery.testing import SignalQueue
 
 pytestmark = pytest.mark.django_db(transaction=True)  # no test-case transaction around
-trigger_module = importlib.import_module(
-    "dfws_celery.trigger"
-)  # the package's name is the function
+# dfws_celery.trigger, the module (the package's attribute of that name is the function)
+trigger_module = importlib.import_module("dfws_celery.trigger")
+TASK_NUMBERS = itertools.count()  # Celery keeps the task of a forgotten declaration
 
 
 @pytest.fixture
 def job(declared):
     ran = []
 
-    @signal(path="unit.commit.job", is_allowed_to=everyone, name="unit.commit.job")
+    @signal(
+        path="unit.commit.job", is_allowed_to=everyone, name=f"unit.commit.job.{next(TASK_NUMBERS)}"
+    )
     def handler(window_info, n: int = 0):
         ran.append(n)
 
