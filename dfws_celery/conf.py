@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -50,8 +51,23 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_QUEUE_LIMITS": {},
     "WEBSOCKET_MAX_REFUSALS": 30,
     "WEBSOCKET_SESSION_RECHECK": 60,
+    "WEBSOCKET_HISTORY": {"size": 100, "ttl": 300},
     "WEBSOCKET_TRIGGER_ON_COMMIT": True,
 }
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """``WEBSOCKET_HISTORY``: what each group keeps for windows that reconnect."""
+
+    size: int = 100  # frames kept per group (about: Redis trims in blocks)
+    ttl: int = 300  # seconds frames are kept after the group's last one
+    meta_ttl: int = 86400  # seconds a group's epoch and last offset are kept
+    skip: tuple[str, ...] = ()  # serialized topics (prefixes) whose frames are not kept
+
+    @property
+    def skip_groups(self) -> tuple[str, ...]:
+        return tuple(f"dfws.{topic}" for topic in self.skip)
 
 
 def _get(name: str) -> Any:
@@ -124,6 +140,29 @@ class DfwsSettings:
     def unconnected_expire(self) -> int:
         """Seconds a window lives before its first socket (then ``cache_expire``)."""
         return min(int(_get("WEBSOCKET_UNCONNECTED_EXPIRE")), self.cache_expire)
+
+    @property
+    def history(self) -> HistorySettings | None:
+        """``WEBSOCKET_HISTORY``, or ``None`` when it is off (``None``, ``{}``, ``size`` 0)."""
+        value = _get("WEBSOCKET_HISTORY")
+        if not value:
+            return None
+        if not isinstance(value, Mapping):
+            raise ImproperlyConfigured(
+                'WEBSOCKET_HISTORY must be a dict such as {"size": 100, "ttl": 300}, or None'
+            )
+        unknown = set(value) - {"size", "ttl", "meta_ttl", "skip"}
+        if unknown:
+            raise ImproperlyConfigured(f"WEBSOCKET_HISTORY: unknown keys {sorted(unknown)}")
+        config = HistorySettings(
+            size=int(value.get("size", 100)),
+            ttl=int(value.get("ttl", 300)),
+            meta_ttl=int(value.get("meta_ttl", 86400)),
+            skip=tuple(value.get("skip", ())),
+        )
+        if config.size <= 0:
+            return None
+        return config
 
     @property
     def session_recheck(self) -> int:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
+from dfws_celery.history import History, history, kept
 from dfws_celery.pubsub import sync_publisher
 from dfws_celery.wire import layer_frame
 
@@ -47,9 +48,21 @@ async def apublish(groups: Iterable[str], frame: str) -> None:
 
 
 async def asend(groups: Iterable[str], message: Mapping[str, Any]) -> None:
-    """Send a layer ``message`` (a frame or a control message) to each group."""
-    layer = channel_layer()
+    """Send a layer ``message`` (a frame or a control message) to each group.
+
+    A frame is first numbered in each group's history (``history``): the
+    message then carries its ``(epoch, offset)`` per group.
+    """
+    groups = list(groups)
     message = dict(message)
+    store, numbered = _numbered(groups, message)
+    if store is not None and numbered:
+        message["o"] = await store.aappend(numbered, message["text"])
+    await _group_send(groups, message)
+
+
+async def _group_send(groups: list[str], message: dict[str, Any]) -> None:
+    layer = channel_layer()
     sends = [layer.group_send(group, message) for group in groups]
     if len(sends) == 1:
         await sends[0]
@@ -135,11 +148,23 @@ def publish(groups: Iterable[str], frame: str) -> None:
     send(groups, layer_frame(frame))
 
 
+def _numbered(groups: list[str], message: Mapping[str, Any]) -> tuple[History | None, list[str]]:
+    """The history, and the groups whose history keeps ``message`` (frames only)."""
+    if message.get("type") != "dfws.frame":
+        return None, []
+    store = history()
+    return (None, []) if store is None else (store, kept(store, groups))
+
+
 def send(groups: Iterable[str], message: Mapping[str, Any]) -> None:
     """Sync version of :func:`asend`."""
     groups = list(groups)
     if not groups:
         return
+    message = dict(message)
+    store, numbered = _numbered(groups, message)
+    if store is not None and numbered:
+        message["o"] = store.append(numbered, message["text"])
     layer = channel_layer()
     if isinstance(layer, InMemoryChannelLayer) and not warm_loop.adopted:
         # In-memory groups live in this process and only a connected consumer joins
@@ -149,6 +174,6 @@ def send(groups: Iterable[str], message: Mapping[str, Any]) -> None:
         return
     fast = sync_publisher(layer)
     if fast is not None:  # Redis Pub/Sub: one PUBLISH per group, no loop needed
-        fast.group_send(groups, dict(message))
+        fast.group_send(groups, message)
         return
-    warm_loop.run(asend(groups, message))
+    warm_loop.run(_group_send(groups, message))

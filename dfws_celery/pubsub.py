@@ -44,7 +44,7 @@ def _is_pubsub_layer(layer: Any) -> bool:
     return isinstance(layer, RedisPubSubChannelLayer)
 
 
-def _sync_pool(host: Mapping[str, Any]) -> redis.ConnectionPool:
+def sync_pool(host: Mapping[str, Any]) -> redis.ConnectionPool:
     """The sync twin of ``channels_redis.utils.create_pool`` for one ``hosts`` entry."""
     options = dict(host)
     if "address" in options:
@@ -58,6 +58,24 @@ def _sync_pool(host: Mapping[str, Any]) -> redis.ConnectionPool:
         )
         return SentinelConnectionPool(master_name, sentinel, **options)
     return redis.ConnectionPool(**options)
+
+
+def async_client(host: Mapping[str, Any]) -> Any:
+    """A ``redis.asyncio`` client for one ``hosts`` entry, for the running loop."""
+    from redis import asyncio as aioredis
+
+    options = dict(host)
+    if "address" in options:
+        return aioredis.Redis.from_url(options.pop("address"), **options)
+    master_name = options.pop("master_name", None)
+    if master_name is not None:
+        from redis.asyncio.sentinel import Sentinel
+
+        sentinel = Sentinel(
+            options.pop("sentinels"), sentinel_kwargs=options.pop("sentinel_kwargs", None)
+        )
+        return sentinel.master_for(master_name, **options)
+    return aioredis.Redis(**options)
 
 
 class _Idle:
@@ -103,7 +121,7 @@ class SyncPubSub:
             with self._lock:
                 pool = self._pools.get(shard)
                 if pool is None:
-                    pool = self._pools[shard] = _sync_pool(self.hosts[shard])
+                    pool = self._pools[shard] = sync_pool(self.hosts[shard])
         return pool
 
     def _idle_of(self, shard: int) -> _Idle:

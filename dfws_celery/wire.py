@@ -115,6 +115,34 @@ class ProgressFrame(TypedDict):
     progress: Progress
 
 
+# Every frame a window gets through one of its groups ends with ``"o"``: for each
+# of the window's topics (its index in the window's topic list) that carried the frame,
+# ``"<epoch>.<offset>"``, its position in that topic's history.  The client keeps the
+# last position per topic and sends them back when it reconnects (``?dfwspos=``, the
+# same map as JSON); the server replays what it missed, then says so:
+Positions = dict[str, str]
+POSITIONS_QUERY = "dfwspos"
+
+
+class Recovered(TypedDict):
+    frames: int  # frames replayed from the histories
+    resync: list[str]  # topics whose missed frames are gone: the page should reload them
+
+
+class RecoveredFrame(TypedDict):
+    recovered: Recovered
+
+
+def with_positions(text: str, positions: Positions) -> str:
+    """``text`` (a JSON object) with ``"o": positions`` as its last member."""
+    return f'{text[:-1]},"o":{_dumps(positions)}}}'
+
+
+def recovered_frame(frames: int, resync: list[str]) -> str:
+    frame: RecoveredFrame = {"recovered": {"frames": frames, "resync": resync}}
+    return _dumps(frame)
+
+
 # ---- behind the frames ----
 
 
@@ -123,6 +151,8 @@ class LayerFrame(TypedDict):
 
     type: Literal["dfws.frame"]
     text: str
+    # group -> (epoch, offset) in that group's history (``dfws_celery.history``)
+    o: NotRequired[dict[str, Any]]
 
 
 class LayerControl(TypedDict):

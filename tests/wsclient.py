@@ -22,10 +22,17 @@ def open_page(base: str, path: str = "/", jar: CookieJar | None = None) -> dict[
 
 
 def connect_window(
-    base: str, cookies: dict[str, str], origin: str | None = None, source: str | None = None
+    base: str,
+    cookies: dict[str, str],
+    origin: str | None = None,
+    source: str | None = None,
+    query: str = "",
 ) -> ClientConnection:
-    """The page's socket; ``source``: another loopback address to connect from (127.0.0.x)."""
+    """The page's socket; ``source``: another loopback address to connect from (127.0.0.x);
+    ``query``: more of the URL's query string (``"dfwspos=..."``)."""
     url = unquote(cookies["dfwsurl"].strip('"'))
+    if query:
+        url += ("&" if "?" in url else "?") + query
     header = "; ".join(f"{k}={v}" for k, v in cookies.items())
     sock = None
     if source is not None:

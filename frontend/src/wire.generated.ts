@@ -5,6 +5,14 @@
 export const HEARTBEAT = "--heartbeat--";
 
 /**
+ * Query parameter of the websocket URL with the positions a reconnecting client
+ * saw last, JSON: `{"<topic index>": "<epoch>.<offset>"}`, the map every frame
+ * relayed from a topic carries as `"o"`.
+ */
+export const POSITIONS_QUERY = "dfwspos";
+export type Positions = Record<string, string>;
+
+/**
  * Websocket close codes the server sends when it refuses a window.
  *
  * After one of these the client warns and waits the longest reconnect delay
@@ -122,4 +130,13 @@ export interface ProgressFrame {
   call_id: string;
   handler: string;
   progress: Progress;
+}
+
+export interface Recovered {
+  frames: number;
+  resync: string[];
+}
+
+export interface RecoveredFrame {
+  recovered: Recovered;
 }

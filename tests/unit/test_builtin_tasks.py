@@ -70,4 +70,6 @@ def test_the_publish_task_sends_the_frame_to_each_group(monkeypatch):
         await asyncio.to_thread(publish_frame, ["dfws.room", "dfws.empty"], '{"signal":"x"}')
         return await asyncio.wait_for(layer.receive(channel), 1)
 
-    assert asyncio.run(scenario()) == {"type": "dfws.frame", "text": '{"signal":"x"}'}
+    message = asyncio.run(scenario())
+    assert (message["type"], message["text"]) == ("dfws.frame", '{"signal":"x"}')
+    assert set(message["o"]) == {"dfws.room", "dfws.empty"}  # numbered in both histories

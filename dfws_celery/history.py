@@ -1,0 +1,305 @@
+"""Recent frames of each group, kept so that a window that reconnects misses nothing.
+
+Every frame published to a group is also appended to that group's history
+and numbered: an *offset* that grows by one per frame, and an *epoch* that
+names the history.  The offsets travel with the layer message
+(``LayerFrame["o"]``); each consumer forwards them to its browser and fills
+the holes it sees from the history, and a browser that reconnects says
+where it stopped (see ``dfws_web.recovery``).  When a history is lost —
+Redis restarted without persistence, flushed, or quiet for longer than
+``meta_ttl`` — its next frame starts a new epoch, which tells every reader
+that the gap cannot be filled.
+
+In Redis each group has two keys beside its Pub/Sub channel (same shard):
+
+* ``<prefix>:h:<group>``, a stream of ``{"f": text}`` entries whose IDs are
+  ``<offset>-1``, trimmed to about ``size`` entries and expiring ``ttl``
+  seconds after the group's last frame;
+* ``<prefix>:hm:<group>``, a hash ``{"e": epoch, "o": last offset}``
+  expiring ``meta_ttl`` seconds after the last frame: it outlives the
+  frames so that a window quiet for longer than ``ttl`` can still learn
+  that it missed nothing.
+
+One Lua script numbers and appends a frame to all the groups of one shard,
+then the frame is published: a reader can see an offset before its
+frame arrives, never the reverse, so a hole it sees is in the history
+already.  With the in-memory channel layer the history is a dict of this
+process (:class:`LocalHistory`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from channels import DEFAULT_CHANNEL_LAYER
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from dfws_celery._compat import shard_of
+from dfws_celery.conf import HistorySettings, dfws_settings
+
+# (epoch, offset) of one frame in one group's history
+Position = tuple[str, int]
+
+APPEND = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  local meta, stream = KEYS[i], KEYS[i + 1]
+  local epoch = redis.call('HGET', meta, 'e')
+  if not epoch then
+    epoch = ARGV[5]
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'e', epoch, 'o', 0)
+  end
+  local offset = redis.call('HINCRBY', meta, 'o', 1)
+  redis.call('XADD', stream, 'MAXLEN', '~', ARGV[2], offset .. '-1', 'f', ARGV[1])
+  redis.call('EXPIRE', stream, ARGV[3])
+  redis.call('EXPIRE', meta, ARGV[4])
+  out[#out + 1] = epoch
+  out[#out + 1] = offset
+end
+return out
+"""
+
+
+@dataclass
+class Missed:
+    """What a group's history holds after a reader's position."""
+
+    epoch: str | None  # None: the group has no history (never written, or forgotten)
+    last: int  # the group's last offset (0 without history)
+    frames: list[tuple[int, str]] = field(default_factory=list)  # (offset, text), in order
+    complete: bool = True  # False: frames the reader missed are gone (trimmed, new epoch)
+
+
+def missed_from(
+    position: Position | None,
+    epoch: str | None,
+    last: int,
+    frames: list[tuple[int, str]],
+    before: int = 0,
+) -> Missed:
+    """Decide, from a group's state, what a reader at ``position`` missed.
+
+    ``position`` ``None``: a reader that saw nothing of this group and wants
+    all of it (a window's own group at its first connect).  ``before``: only
+    the frames before that offset (a hole a live frame revealed).
+    """
+    if epoch is None:  # nothing kept: fine if the reader saw nothing either
+        return Missed(None, 0, complete=position is None)
+    if position is not None and position[0] != epoch:
+        return Missed(epoch, last, complete=False)
+    after = 0 if position is None else position[1]
+    upto = before - 1 if before else last
+    wanted = [(offset, text) for offset, text in frames if after < offset <= upto]
+    # offsets in a stream have no holes but at its start (trimmed): the first one decides
+    complete = after >= upto or (bool(wanted) and wanted[0][0] == after + 1)
+    return Missed(epoch, last, wanted if complete else [], complete)
+
+
+class History(Protocol):
+    config: HistorySettings
+
+    def append(self, groups: list[str], text: str) -> dict[str, Position]: ...
+
+    async def aappend(self, groups: list[str], text: str) -> dict[str, Position]: ...
+
+    async def missed(self, group: str, position: Position | None, before: int = 0) -> Missed:
+        """What the group holds after ``position`` (and before offset ``before``, if set)."""
+        ...
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(4)
+
+
+class LocalHistory:
+    """The history of one process, for the in-memory channel layer."""
+
+    def __init__(self, config: HistorySettings) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.groups: dict[str, tuple[str, int, deque[tuple[int, str]]]] = {}
+
+    def append(self, groups: list[str], text: str) -> dict[str, Position]:
+        positions: dict[str, Position] = {}
+        with self.lock:
+            for group in groups:
+                epoch, last, frames = self.groups.get(group) or (new_epoch(), 0, deque())
+                last += 1
+                frames.append((last, text))
+                while len(frames) > self.config.size:
+                    frames.popleft()
+                self.groups[group] = (epoch, last, frames)
+                positions[group] = (epoch, last)
+        return positions
+
+    async def aappend(self, groups: list[str], text: str) -> dict[str, Position]:
+        return self.append(groups, text)
+
+    async def missed(self, group: str, position: Position | None, before: int = 0) -> Missed:
+        with self.lock:
+            state = self.groups.get(group)
+            if state is None:
+                return missed_from(position, None, 0, [])
+            epoch, last, frames = state
+            kept = list(frames)
+        return missed_from(position, epoch, last, kept, before)
+
+
+class RedisHistory:
+    """The history in Redis, on the channel layer's own hosts (a group's shard)."""
+
+    def __init__(self, config: HistorySettings, hosts: list[dict[str, Any]], prefix: str) -> None:
+        self.config = config
+        self.hosts = hosts
+        self.prefix = prefix
+        self._sync: dict[int, Any] = {}
+        self._lock = threading.Lock()
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Any]]
+        self._loops = weakref.WeakKeyDictionary()
+
+    def keys(self, group: str) -> tuple[str, str]:
+        return f"{self.prefix}:hm:{group}", f"{self.prefix}:h:{group}"
+
+    def _by_shard(self, groups: Iterable[str]) -> dict[int, list[str]]:
+        shards: dict[int, list[str]] = {}
+        for group in groups:
+            shards.setdefault(shard_of(group, len(self.hosts)), []).append(group)
+        return shards
+
+    def _args(self, text: str) -> list[Any]:
+        c = self.config
+        return [text, c.size, c.ttl, c.meta_ttl, new_epoch()]
+
+    @staticmethod
+    def _positions(groups: list[str], reply: list[Any]) -> dict[str, Position]:
+        return {
+            group: (_text(reply[2 * i]), int(reply[2 * i + 1])) for i, group in enumerate(groups)
+        }
+
+    def _sync_script(self, shard: int) -> Any:
+        script = self._sync.get(shard)
+        if script is None:
+            with self._lock:
+                script = self._sync.get(shard)
+                if script is None:
+                    import redis
+
+                    from dfws_celery.pubsub import sync_pool
+
+                    client = redis.Redis(connection_pool=sync_pool(self.hosts[shard]))
+                    script = self._sync[shard] = client.register_script(APPEND)
+        return script
+
+    async def _async_client(self, shard: int) -> Any:
+        """This loop's client of ``shard``, closed when the loop shuts down."""
+        clients = self._loops.setdefault(asyncio.get_running_loop(), {})
+        client = clients.get(shard)
+        if client is None:
+            from dfws_celery.pubsub import async_client
+
+            client = clients[shard] = async_client(self.hosts[shard])
+            # asyncio closes the async generators of a loop before closing it
+            # (asyncio.run, Django's async tests): the client goes with it
+            closer = _closer(client)
+            await closer.__anext__()
+            clients[-1 - shard] = closer
+        return client
+
+    def append(self, groups: list[str], text: str) -> dict[str, Position]:
+        positions: dict[str, Position] = {}
+        for shard, members in self._by_shard(groups).items():
+            keys = [key for group in members for key in self.keys(group)]
+            reply = self._sync_script(shard)(keys=keys, args=self._args(text))
+            positions.update(self._positions(members, reply))
+        return positions
+
+    async def aappend(self, groups: list[str], text: str) -> dict[str, Position]:
+        positions: dict[str, Position] = {}
+        for shard, members in self._by_shard(groups).items():
+            keys = [key for group in members for key in self.keys(group)]
+            client = await self._async_client(shard)
+            reply = await client.eval(APPEND, len(keys), *keys, *self._args(text))
+            positions.update(self._positions(members, reply))
+        return positions
+
+    async def missed(self, group: str, position: Position | None, before: int = 0) -> Missed:
+        meta, stream = self.keys(group)
+        after = 0 if position is None else position[1]
+        end = f"{before - 1}-1" if before else "+"
+        client = await self._async_client(shard_of(group, len(self.hosts)))
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.hmget(meta, "e", "o")
+            pipe.xrange(stream, min=f"({after}-1", max=end)
+            (epoch, last), entries = await pipe.execute()
+        frames = [(int(_text(key).split("-")[0]), _text(data[b"f"])) for key, data in entries]
+        epoch_text = None if epoch is None else _text(epoch)
+        return missed_from(position, epoch_text, int(last or 0), frames, before)
+
+
+async def _closer(client: Any) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# ---- the process's history ----
+
+_history: dict[str, History | None] = {}
+_history_lock = threading.Lock()
+
+
+@receiver(setting_changed)
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("WEBSOCKET_HISTORY", "CHANNEL_LAYERS"):
+        _history.clear()
+
+
+def history() -> History | None:
+    """The history of the default channel layer, or ``None`` when it is off."""
+    try:
+        return _history["default"]
+    except KeyError:
+        pass
+    with _history_lock:
+        if "default" not in _history:
+            _history["default"] = _build()
+    return _history["default"]
+
+
+def _build() -> History | None:
+    config = dfws_settings.history
+    if config is None:
+        return None
+    layer: Mapping[str, Any] = settings.CHANNEL_LAYERS.get(DEFAULT_CHANNEL_LAYER, {})
+    backend = str(layer.get("BACKEND", ""))
+    if backend.endswith("InMemoryChannelLayer"):
+        return LocalHistory(config)
+    if not backend.startswith("channels_redis."):
+        return None  # a layer we cannot store beside: no history
+    from channels_redis.utils import decode_hosts
+
+    options = layer.get("CONFIG", {})
+    return RedisHistory(config, decode_hosts(options.get("hosts")), options.get("prefix", "asgi"))
+
+
+def kept(store: History, groups: list[str]) -> list[str]:
+    """The groups among ``groups`` whose frames ``store`` keeps (``WEBSOCKET_HISTORY["skip"]``)."""
+    skip = store.config.skip_groups
+    if not skip:
+        return groups
+    return [group for group in groups if not group.startswith(skip)]

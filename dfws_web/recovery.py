@@ -1,0 +1,121 @@
+"""A window that reconnects misses nothing: positions per topic, replay, holes filled.
+
+Each socket keeps, per group it joined, the position (epoch, offset) of the
+last frame it sent to its browser (:class:`Recovery`).  At connect it
+replays, from each group's history (``dfws_celery.history``), what came
+after the positions the browser sent back (``?dfwspos=``) — and for the
+window's own group, everything, so that a signal sent to ``WINDOW`` before
+the socket opened (in the view that rendered the page) is not lost.  Live
+frames then pass only if they are new: an offset already sent is dropped
+(the frame came in the replay, or through another of the window's groups),
+and a jump over missing offsets (a Pub/Sub message lost while the layer
+reconnected to Redis, or two publishers racing) is filled from the history
+first.  What cannot be filled is reported to the browser (``resync``).
+
+Channels hands a consumer its messages one at a time, and the replay runs
+inside ``connect``: live frames wait behind it, so no frame overtakes
+another at the seam.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from dfws_celery.history import History, Position
+from dfws_celery.wire import POSITIONS_QUERY, LayerFrame, with_positions
+
+POSITION = re.compile(r"^([0-9a-f]{1,16})\.([0-9]{1,15})$")
+MAX_QUERY = 4096  # bytes of ?dfwspos=: a window has a handful of topics
+
+
+def asked_positions(scope: Mapping[str, Any], topics: int) -> dict[int, Position]:
+    """The positions the browser sent back, by topic index; anything malformed is ignored."""
+    raw = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(POSITIONS_QUERY)
+    if not raw or len(raw[0]) > MAX_QUERY:
+        return {}
+    try:
+        value = json.loads(raw[0])
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    positions: dict[int, Position] = {}
+    for key, text in value.items():
+        match = POSITION.match(text) if isinstance(text, str) else None
+        if match and key.isdigit() and int(key) < topics:
+            positions[int(key)] = (match[1], int(match[2]))
+    return positions
+
+
+class Recovery:
+    """One socket's positions in the histories of its groups."""
+
+    def __init__(
+        self,
+        store: History,
+        groups: list[str],
+        window_group: str | None,
+        asked: dict[int, Position],
+    ) -> None:
+        self.store = store
+        self.index = {group: str(i) for i, group in enumerate(groups)}
+        self.window_group = window_group
+        self.asked = asked
+        self.positions: dict[str, Position] = {}
+
+    async def replay(self) -> tuple[list[str], list[str]]:
+        """The frames the browser missed, in order per topic, and the topics it cannot get."""
+        frames: list[str] = []
+        resync: list[str] = []
+        for group, index in self.index.items():
+            position = self.asked.get(int(index))
+            if position is None and group != self.window_group:
+                continue  # a topic the browser had nothing of: live from now on
+            missed = await self.store.missed(group, position)
+            if missed.epoch is not None:
+                self.positions[group] = (missed.epoch, missed.last)
+            if not missed.complete:
+                resync.append(index)
+                continue
+            for offset, text in missed.frames:
+                frames.append(with_positions(text, {index: f"{missed.epoch}.{offset}"}))
+        return frames, resync
+
+    async def live(self, event: LayerFrame) -> tuple[list[str], list[str]]:
+        """The frames to send for a published frame (none if it was sent already)."""
+        text = event["text"]
+        offsets = event.get("o")
+        if not offsets:
+            return [text], []
+        frames: list[str] = []
+        resync: list[str] = []
+        tags: dict[str, str] = {}
+        for group, (epoch, offset) in offsets.items():
+            index = self.index.get(group)
+            if index is None:
+                continue
+            known = self.positions.get(group)
+            if known is not None and known[0] == epoch:
+                if offset <= known[1]:
+                    continue  # sent already
+                if offset > known[1] + 1:  # a hole: what the history has of it goes first
+                    missed = await self.store.missed(group, known, before=offset)
+                    if missed.complete:
+                        for missed_offset, missed_text in missed.frames:
+                            tag = {index: f"{epoch}.{missed_offset}"}
+                            frames.append(with_positions(missed_text, tag))
+                    else:
+                        resync.append(index)
+            elif known is not None:  # the history was lost while this socket was open
+                resync.append(index)
+            self.positions[group] = (epoch, offset)
+            tags[index] = f"{epoch}.{offset}"
+        if tags:
+            frames.append(with_positions(text, tags))
+        elif not any(group in self.index for group in offsets):
+            frames.append(text)  # not numbered for any of our groups
+        return frames, resync

@@ -1,0 +1,150 @@
+"""A window that reconnects misses nothing (real daphne, Redis Pub/Sub, history in Redis).
+
+Frames are triggered from this process, as a view or a task would; the
+socket is a plain websocket client that keeps the last position per topic
+(``"o"``) and sends them back when it reconnects, as the TypeScript client
+does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import quote
+
+import pytest
+
+from dfws_celery import WINDOW, WindowInfo, trigger
+from dfws_celery.history import history
+from dfws_celery.topics import group_name
+from tests.layer import window_joined
+from tests.wsclient import connect_window, open_page, window_key
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sender(cookies: dict[str, str]) -> WindowInfo:
+    return WindowInfo.from_dict({"window_key": window_key(cookies)})
+
+
+def send(cookies: dict[str, str], *values: int) -> None:
+    info = sender(cookies)
+    for value in values:
+        trigger(info, "html.text", to=WINDOW, selector="#n", content=str(value))
+
+
+def frames_until_quiet(ws, timeout: float = 1.5) -> list[dict]:
+    frames = []
+    while True:
+        try:
+            text = ws.recv(timeout=timeout)
+        except TimeoutError:
+            return frames
+        if text != "--heartbeat--":
+            frames.append(json.loads(text))
+
+
+def contents(frames: list[dict]) -> list[int]:
+    return [int(f["opts"]["content"]) for f in frames if f.get("signal") == "html.text"]
+
+
+def last_positions(frames: list[dict], positions: dict | None = None) -> dict:
+    positions = dict(positions or {})
+    for frame in frames:
+        positions.update(frame.get("o", {}))
+    return positions
+
+
+def pos_query(positions: dict) -> str:
+    return "dfwspos=" + quote(json.dumps(positions))
+
+
+def test_a_reconnecting_window_gets_everything_it_missed_in_order_exactly_once(server):
+    cookies = open_page(server)
+    with connect_window(server, cookies) as ws:
+        window_joined(ws, window_key(cookies))
+        send(cookies, 1, 2, 3)
+        seen = frames_until_quiet(ws)
+    assert contents(seen) == [1, 2, 3]
+    positions = last_positions(seen)
+    assert list(positions) == ["0"]  # topic 0: the window's own
+    send(cookies, *range(4, 104))  # 100 signals while the socket is down
+    with connect_window(server, cookies, query=pos_query(positions)) as ws:
+        again = frames_until_quiet(ws)
+        send(cookies, 104)  # live traffic after the seam
+        again += frames_until_quiet(ws)
+    assert contents(again) == list(range(4, 105))
+    recovered = [f["recovered"] for f in again if "recovered" in f]
+    assert recovered == [{"frames": 100, "resync": []}]
+    offsets = [int(f["o"]["0"].split(".")[1]) for f in again if "o" in f]
+    assert offsets == list(range(4, 105))
+
+
+def test_signals_sent_before_the_first_connect_reach_the_window(server):
+    cookies = open_page(server)
+    send(cookies, 7, 8)  # e.g. from the view that rendered the page
+    with connect_window(server, cookies) as ws:
+        frames = frames_until_quiet(ws)
+    assert contents(frames) == [7, 8]
+    assert frames[-1] == {"recovered": {"frames": 2, "resync": []}}
+
+
+def test_a_position_from_a_lost_history_asks_the_page_to_resync(server):
+    cookies = open_page(server)
+    send(cookies, 1)
+    stale = {"0": "0badc0de.1"}  # another epoch: that history is gone
+    with connect_window(server, cookies, query=pos_query(stale)) as ws:
+        frames = frames_until_quiet(ws)
+        assert frames == [{"recovered": {"frames": 0, "resync": ["0"]}}]
+        send(cookies, 2)  # and the socket goes on from the current position
+        assert contents(frames_until_quiet(ws)) == [2]
+
+
+def test_a_frame_lost_between_redis_and_daphne_is_filled_from_the_history(server):
+    cookies = open_page(server)
+    group = group_name(f"-window.{window_key(cookies)}")
+    with connect_window(server, cookies) as ws:
+        window_joined(ws, window_key(cookies))
+        send(cookies, 1)
+        assert contents(frames_until_quiet(ws)) == [1]
+        # numbered and kept, never published: what a Pub/Sub reconnect loses
+        lost = '{"signal":"html.text","opts":{"selector":"#n","content":"2"},"signal_id":"x"}'
+        history().append([group], lost)
+        send(cookies, 3)
+        assert contents(frames_until_quiet(ws)) == [2, 3]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "dfwspos=not-json",
+        "dfwspos=" + quote('{"0": "zz.1", "99": "ab.1", "-1": "ab.1", "0x": 5}'),
+        "dfwspos=" + quote(json.dumps({"0": "ab." + "9" * 40})),
+        "dfwspos=" + quote(json.dumps({str(i): "ab.1" for i in range(400)})),  # > 4 KB
+        "dfwspos=" + quote("[" * 5000),
+    ],
+)
+def test_hostile_positions_are_ignored_and_the_socket_works(server, query):
+    cookies = open_page(server)
+    with connect_window(server, cookies, query=query) as ws:
+        window_joined(ws, window_key(cookies))
+        send(cookies, 5)
+        assert contents(frames_until_quiet(ws)) == [5]
+
+
+def test_the_answer_to_a_call_sent_while_the_socket_was_down_arrives_after_reconnect(
+    server, worker
+):
+    cookies = open_page(server)
+    with connect_window(server, cookies) as ws:
+        window_joined(ws, window_key(cookies))
+        call = {"signal": "tests.sleepy", "opts": {"seconds": 0.5}, "call_id": "c1"}
+        ws.send(json.dumps(call))
+        assert json.loads(ws.recv(timeout=10))["ack"]["handlers"]
+    # the socket is gone before the worker answers; the page reconnects a little later
+    time.sleep(2)
+    with connect_window(server, cookies) as ws:
+        frames = frames_until_quiet(ws)
+    answers = [f for f in frames if f.get("call_id") == "c1"]
+    assert len(answers) == 1 and answers[0]["result"] is None  # sleepy returns nothing
+    assert frames[-1] == {"recovered": {"frames": 1, "resync": []}}

@@ -1,0 +1,84 @@
+"""Histories and positions, in this process (``LocalHistory``: the in-memory layer's)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import quote
+
+import pytest
+
+from dfws_celery.conf import HistorySettings
+from dfws_celery.history import LocalHistory, missed_from
+from dfws_web.recovery import Recovery, asked_positions
+
+
+def frames(*offsets: int) -> list[tuple[int, str]]:
+    return [(o, f'{{"n":{o}}}') for o in offsets]
+
+
+@pytest.mark.parametrize(
+    ("position", "epoch", "last", "kept", "want", "complete"),
+    [
+        (("e", 2), "e", 4, frames(1, 2, 3, 4), [3, 4], True),
+        (("e", 4), "e", 4, frames(1, 2, 3, 4), [], True),  # nothing missed
+        (("e", 9), "e", 4, frames(1, 2, 3, 4), [], True),  # a position from the future
+        (("e", 1), "e", 9, frames(5, 6, 7, 8, 9), [], False),  # 2-4 were trimmed
+        (("old", 2), "e", 4, frames(1, 2, 3, 4), [], False),  # another epoch
+        (("e", 2), None, 0, [], [], False),  # the history is gone
+        (None, None, 0, [], [], True),  # nothing kept, nothing seen
+        (None, "e", 2, frames(1, 2), [1, 2], True),  # a first connect takes everything
+        (None, "e", 9, frames(8, 9), [], False),  # ...unless the start was trimmed
+    ],
+)
+def test_what_a_reader_missed(position, epoch, last, kept, want, complete):
+    missed = missed_from(position, epoch, last, kept)
+    assert [o for o, _ in missed.frames] == want
+    assert missed.complete is complete
+
+
+def test_a_hole_is_read_up_to_the_live_frame():
+    missed = missed_from(("e", 1), "e", 9, frames(1, 2, 3, 4, 5), before=4)
+    assert [o for o, _ in missed.frames] == [2, 3] and missed.complete
+
+
+def test_a_local_history_numbers_per_group_and_keeps_the_last_frames():
+    store = LocalHistory(HistorySettings(size=3))
+    first = store.append(["a", "b"], "x")
+    assert first["a"][1] == first["b"][1] == 1 and first["a"][0] != first["b"][0]
+    for n in range(2, 7):
+        store.append(["a"], f'{{"n":{n}}}')
+    missed = asyncio.run(store.missed("a", (first["a"][0], 2)))
+    assert not missed.complete  # 3 was trimmed: only 4, 5, 6 are kept
+    missed = asyncio.run(store.missed("a", (first["a"][0], 4)))
+    assert [text for _, text in missed.frames] == ['{"n":5}', '{"n":6}']
+
+
+def scope(query: str) -> dict:
+    return {"query_string": query.encode()}
+
+
+def test_positions_the_browser_sends_back_are_checked_one_by_one():
+    query = "dfwskey=k&dfwspos=" + quote(
+        json.dumps({"0": "ab12.7", "1": "zz.1", "2": "ab.-1", "7": "ab.1", "x": "ab.1"})
+    )
+    assert asked_positions(scope(query), topics=3) == {0: ("ab12", 7)}
+    assert asked_positions(scope("dfwspos=%5B%5D"), topics=3) == {}
+    assert asked_positions(scope("dfwspos=" + "1" * 5000), topics=3) == {}
+
+
+def test_live_frames_pass_once_in_order_and_holes_are_filled():
+    store = LocalHistory(HistorySettings())
+
+    def publish(groups, text):
+        return {"type": "dfws.frame", "text": text, "o": store.append(groups, text)}
+
+    recovery = Recovery(store, ["w", "u"], "w", {})
+    assert asyncio.run(recovery.replay()) == ([], [])
+    one = publish(["w", "u"], '{"n":1}')
+    sent, resync = asyncio.run(recovery.live(one))
+    assert len(sent) == 1 and json.loads(sent[0])["o"].keys() == {"0", "1"}
+    assert asyncio.run(recovery.live(one)) == ([], [])  # the copy through the other group
+    store.append(["w"], '{"n":2}')  # kept, never delivered
+    sent, resync = asyncio.run(recovery.live(publish(["w"], '{"n":3}')))
+    assert [json.loads(t)["n"] for t in sent] == [2, 3] and resync == []
