@@ -59,11 +59,10 @@ class PrivateRedis:
 def private(log_dir: Path, django_db_setup: Any) -> Iterator[tuple[PrivateRedis, str, Any]]:
     redis_server = PrivateRedis(log_dir)
     redis_server.start()
-    port = services.free_port()
     env = services.test_env(DFWS_TEST_REDIS=redis_server.url, DFWS_TEST_BROKER=redis_server.url)
-    daphne = services.daphne(port, env, log_dir, name=f"daphne-outage-{port}")
+    daphne = services.daphne(None, env, log_dir, name=f"daphne-outage-{redis_server.port}")
     try:
-        yield redis_server, f"http://127.0.0.1:{port}", daphne
+        yield redis_server, daphne.url, daphne
     finally:
         daphne.stop()
         redis_server.stop()
