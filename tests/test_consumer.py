@@ -1,9 +1,11 @@
-"""The consumer alone, with Channels' WebsocketCommunicator and the in-memory layer."""
+"""The consumer alone (WebsocketCommunicator, in-memory layer), and behind a daphne whose broker is down."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import time
 from urllib.parse import quote
 
 import pytest
@@ -12,10 +14,15 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import caches
 
+from dfws_celery import WINDOW, WindowInfo, trigger
 from dfws_celery.testing import SignalQueue
 from dfws_celery.topics import group_name
+from dfws_celery.wire import HEARTBEAT
 from dfws_web.consumer import SignalConsumer
 from dfws_web.windows import cache_key, sign
+from tests import services
+from tests.layer import window_joined
+from tests.wsclient import connect_window, open_page, receive_json, window_key
 
 IN_MEMORY = {
     "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"group_expiry": 2}}
@@ -145,3 +152,52 @@ def test_redis_layer_defaults_guard_against_known_pitfalls():
     assert host["socket_timeout"] is None  # idle sockets must not die after 5 s
     assert host["max_connections"] >= 1000  # closing many sockets at once must not fail
     assert config["capacity"] >= 1000
+
+
+# a refused connection is retried by kombu (its default publish retry policy: ~0.65 s
+# measured) before apply_async gives up: the browser hears of it within this time
+OUTAGE_ANSWER_WITHIN = 3.0
+
+
+def test_a_real_broker_outage_is_answered_unavailable_and_the_socket_stays_usable(
+    log_dir, django_db_setup
+):
+    """A private daphne whose broker URL names a loopback port where nothing listens."""
+    with socket.socket() as closed:  # bound, never listening: every connect is refused
+        closed.bind(("127.0.0.1", 0))
+        broker = f"redis://127.0.0.1:{closed.getsockname()[1]}/10"
+        env = services.test_env(DFWS_TEST_BROKER=broker)
+        process = services.daphne(None, env, log_dir, name="daphne-broker-down")
+        try:
+            cookies = open_page(process.url)
+            with connect_window(process.url, cookies) as ws:
+                window_joined(ws, window_key(cookies))
+                answers, delays = [], []
+                for call_id in ("c1", "c2"):  # the socket keeps serving calls
+                    started = time.monotonic()
+                    call = {"signal": "tests.ping", "opts": {"value": 1}, "call_id": call_id}
+                    ws.send(json.dumps(call))
+                    answers.append(receive_json(ws, timeout=OUTAGE_ANSWER_WITHIN + 5))
+                    delays.append(time.monotonic() - started)
+                ws.send(HEARTBEAT)
+                assert ws.recv(timeout=5) == HEARTBEAT
+                # and frames published to the window still reach it (Redis is up)
+                info = WindowInfo.from_dict({"window_key": window_key(cookies)})
+                trigger(info, "html.text", to=WINDOW, selector="#x", content="still here")
+                delivered = receive_json(ws)
+        finally:
+            process.stop()
+    assert answers == [
+        {
+            "call_id": call_id,
+            "ack": {"handlers": []},
+            "error": {
+                "type": "unavailable",
+                "message": "the call could not be queued (OperationalError)",
+            },
+        }
+        for call_id in ("c1", "c2")
+    ]
+    assert max(delays) < OUTAGE_ANSWER_WITHIN, delays
+    assert delivered["opts"]["content"] == "still here"
+    assert "could not queue dfws signal 'tests.ping'" in process.log_path.read_text()
