@@ -18,6 +18,35 @@ def _redis(request: pytest.FixtureRequest) -> None:
         services.ensure_redis()
 
 
+CLEANED_DB = 10  # the tests' Redis database: nothing of another database is touched
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _forget_the_runs_redis_keys() -> Iterator[None]:
+    """At the end of the run, delete what it left in Redis under its own prefix.
+
+    Kombu's bindings, queues nobody consumed (``idle``), window entries that
+    would live 10 hours, the limits, the layer's histories: every key of the run
+    starts with ``DFWS_TEST_PREFIX:`` (tests/settings.py), in database 10. Set
+    up first, so torn down last: the worker and daphne subprocesses have stopped.
+    """
+    yield
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+    if client.connection_pool.connection_kwargs.get("db") != CLEANED_DB:
+        return
+    try:
+        keys = list(client.scan_iter(match=f"{settings.PREFIX}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    except redis.ConnectionError:  # the unit tier points Redis at a closed port
+        pass
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
