@@ -4,11 +4,18 @@ import { CallBook, type CallProgress } from "./calls";
 import { Connection, type SocketConstructor } from "./connection";
 import { absoluteSocketUrl, socketUrlFromCookies } from "./cookie";
 import { DFSignalError } from "./errors";
-import { decodeServerFrame, isRecord, type ErrorInfo, type Opts, type OutgoingCall } from "./frames";
+import {
+  ClientEvents,
+  type ClientEvent,
+  type ClientEventHandler,
+  type ConnectionState,
+} from "./events";
+import { decodeServerMessage, isRecord, type ErrorInfo, type Opts, type OutgoingCall } from "./frames";
 import { HTML_SIGNALS, SignalWrites, type BuiltinContext } from "./html";
 import { Logger } from "./log";
 import { defaultOptions, type DFSignalsOptions } from "./options";
 import { RecentIds } from "./recent";
+import { PositionBook } from "./positions";
 import { LocalHandlers, type SignalHandler } from "./registry";
 
 export interface CallOptions {
@@ -46,6 +53,19 @@ export interface DFSignalsApi {
   readonly windowKey: string | null;
   /** Headers for `fetch()` so that the view's `trigger(request, ..., to=WINDOW)` reaches this window. */
   ajaxHeaders(): Record<string, string>;
+  /**
+   * The socket: "connecting" (dialing, or waiting to reconnect), "open", or
+   * "closed" (not started, or refused for good: see the `close` event).
+   */
+  readonly state: ConnectionState;
+  /**
+   * Run `handler(detail)` on each `event`: `open`, `close` (`code`, `reason`,
+   * `willRetry`, `delayMs`), `recovered` (`frames`, `resync`), `resync`
+   * (`topics`). Also dispatched on `document` as `dfws:<event>` CustomEvents.
+   */
+  on<E extends ClientEvent>(event: E, handler: ClientEventHandler<E>): void;
+  /** Remove `handler`, or every handler, of `event`. */
+  off<E extends ClientEvent>(event: E, handler?: ClientEventHandler<E>): void;
   readonly options: DFSignalsOptions;
   /** Log what the client does with console.debug. */
   debug: boolean;
@@ -94,7 +114,22 @@ export function createClient(): Client {
   const options = defaultOptions();
   const local = new LocalHandlers(log);
   const recentSignals = new RecentIds(1000);
-  const connection = new Connection(options, log, receive);
+  const events = new ClientEvents(log);
+  // The last position per topic of this window, sent back when the socket reconnects.
+  const positions = new PositionBook();
+  // The next recovery report is the one that follows an open (the replay), not a later gap.
+  let replayReport = false;
+  const connection = new Connection(options, log, receive, {
+    urlFor: (url) => positions.urlWith(url),
+    opened(reconnect) {
+      replayReport = true;
+      events.emit("open", { reconnect });
+    },
+    closed(detail) {
+      replayReport = false;
+      events.emit("close", detail);
+    },
+  });
   // A settled call (timed out while the socket was closed...) must not run later.
   const calls = new CallBook(options, log, (callId) => {
     if (connection.withdraw(callId) > 0) log.debug(`call ${callId} settled before it was sent: not sent`);
@@ -110,7 +145,9 @@ export function createClient(): Client {
   }
 
   function receive(text: string): void {
-    const frame = decodeServerFrame(text);
+    const { frame, positions: at } = decodeServerMessage(text);
+    // Counted as received whatever its fate here (not understood, a duplicate...).
+    positions.record(at);
     if (typeof frame === "string") {
       log.warn(`ignored a frame from the server (${frame}):`, text.slice(0, MAX_LOGGED_FRAME));
       return;
@@ -126,8 +163,23 @@ export function createClient(): Client {
       case "frame_error":
         log.warn(`the server rejected a frame (${frame.error.type}): ${frame.error.message}`);
         return;
+      case "recovered":
+        recovered(frame.frames, frame.resync);
+        return;
       default:
         calls.handle(frame);
+    }
+  }
+
+  function recovered(frames: number, resync: string[]): void {
+    if (replayReport) {
+      replayReport = false;
+      log.debug(`the server replayed ${frames} missed frame(s)`);
+      events.emit("recovered", { frames, resync: [...resync] });
+    }
+    if (resync.length > 0) {
+      log.warn(`frames of topic(s) ${resync.join(", ")} were lost: the page should reload them`);
+      events.emit("resync", { topics: [...resync] });
     }
   }
 
@@ -190,6 +242,10 @@ export function createClient(): Client {
         const message = "no websocket URL (the dfwsurl cookie is missing)";
         return unsent(ranLocally, { type: "not_connected", message }, callId, latest);
       }
+      if (connection.refused !== null) {
+        const message = `the server refused this window (${connection.refused}): reload the page`;
+        return unsent(ranLocally, { type: "not_connected", message }, callId, latest);
+      }
       const promise = calls.start(callId, {
         signal: name,
         ranLocally,
@@ -211,8 +267,23 @@ export function createClient(): Client {
         log.debug(url === undefined ? "no dfwsurl cookie: not connecting" : `invalid websocket URL ${url}`);
         return false;
       }
+      if (windowKeyOf(target) !== windowKeyOf(connection.url)) {
+        positions.clear(); // positions belong to a window: another key starts afresh
+      }
       connection.open(target, socketImpl);
       return true;
+    },
+
+    get state() {
+      return connection.state;
+    },
+
+    on(event, handler) {
+      events.on(event, handler);
+    },
+
+    off(event, handler) {
+      events.off(event, handler);
     },
 
     get windowKey() {

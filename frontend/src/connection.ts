@@ -1,4 +1,5 @@
-import { HEARTBEAT, REFUSAL_CLOSE_CODES } from "./frames";
+import type { CloseDetail, CloseReason, ConnectionState } from "./events";
+import { CloseCode, HEARTBEAT, REFUSAL_CLOSE_CODES } from "./frames";
 import type { Logger } from "./log";
 import type { DFSignalsOptions } from "./options";
 
@@ -23,10 +24,35 @@ interface Buffered {
   readonly id: string | undefined;
 }
 
+/** What the connection tells its owner, besides the text frames. */
+export interface ConnectionHooks {
+  /** The URL of each attempt, from the URL given to `open()` (e.g. with the positions). */
+  urlFor?(url: string): string;
+  /** The socket opened; `reconnect` is false for the first open after `open()`. */
+  opened?(reconnect: boolean): void;
+  /** The socket closed (not called for `close()` itself). */
+  closed?(detail: CloseDetail): void;
+}
+
+/** The refusals a retry cannot fix with the same key: the page must reload. */
+const FINAL_CLOSE: ReadonlyMap<number, CloseReason> = new Map<number, CloseReason>([
+  [CloseCode.SESSION_ENDED, "session"],
+  [CloseCode.FORGED_KEY, "key"],
+  [CloseCode.UNKNOWN_WINDOW, "window"],
+]);
+
+/** Refusals that may pass later: retried at the longest delay. */
+const RETRIED_REFUSAL: ReadonlyMap<number, CloseReason> = new Map<number, CloseReason>([
+  [CloseCode.TOO_MANY_REFUSALS, "refusals"],
+  [CloseCode.TOO_MANY_SOCKETS, "sockets"],
+]);
+
 /**
  * One websocket to the server, kept alive: a heartbeat while open, frames
  * buffered while closed, and reconnection with exponential backoff and full
- * jitter after any close, until `close()` is called.
+ * jitter after any close, until `close()` is called or the server refuses
+ * the window for good (4001, 4003, 4004: the session ended, the key is not
+ * this session's, the window is unknown — only a new page fixes that).
  */
 export class Connection {
   /** Where the socket connects; null until `open()`. */
@@ -37,13 +63,29 @@ export class Connection {
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private currentState: ConnectionState = "closed";
+  /** The socket opened at least once since `open()`. */
+  private wasOpen = false;
+  /** Why the server refused the window for good; null while not refused. */
+  private refusedFor: CloseReason = null;
 
   constructor(
     private readonly options: DFSignalsOptions,
     private readonly log: Logger,
     /** Receives each text frame except heartbeat echoes. */
     private readonly onText: (text: string) => void,
+    private readonly hooks: ConnectionHooks = {},
   ) {}
+
+  /** connecting (dialing, or waiting to retry), open, or closed (not started, closed, refused). */
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Why the server refused this window for good ("session", "key", "window"), or null. */
+  get refused(): CloseReason {
+    return this.refusedFor;
+  }
 
   get isOpen(): boolean {
     return this.socket !== null && this.socket.readyState === OPEN;
@@ -60,6 +102,8 @@ export class Connection {
     this.url = url;
     if (socketImpl) this.socketImpl = socketImpl;
     this.attempt = 0;
+    this.wasOpen = false;
+    this.refusedFor = null;
     this.dial();
   }
 
@@ -68,6 +112,7 @@ export class Connection {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     this.stopHeartbeat();
+    this.currentState = "closed";
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -101,11 +146,12 @@ export class Connection {
   }
 
   private dial(): void {
-    const url = this.url;
-    if (url === null) return;
+    if (this.url === null) return;
+    const url = this.hooks.urlFor ? this.hooks.urlFor(this.url) : this.url;
     const Impl = this.socketImpl ?? (globalThis.WebSocket as SocketConstructor | undefined);
     if (Impl === undefined) {
       this.log.warn("this browser has no WebSocket: dfws signals stay local");
+      this.currentState = "closed";
       return;
     }
     let socket: SocketLike;
@@ -113,8 +159,10 @@ export class Connection {
       socket = new Impl(url);
     } catch (err) {
       this.log.error(`cannot open websocket ${url}:`, err);
+      this.currentState = "closed";
       return;
     }
+    this.currentState = "connecting";
     this.log.debug(`connecting to ${url}`);
     this.socket = socket;
     socket.onopen = () => this.opened();
@@ -126,10 +174,14 @@ export class Connection {
   private opened(): void {
     this.log.debug("websocket open");
     this.attempt = 0;
+    this.currentState = "open";
+    const reconnect = this.wasOpen;
+    this.wasOpen = true;
     this.startHeartbeat();
     for (const { text, id } of this.outbox.splice(0)) {
       this.send(text, id);
     }
+    this.hooks.opened?.(reconnect);
   }
 
   private received(event: MessageEvent): void {
@@ -143,11 +195,24 @@ export class Connection {
   private closed(event: CloseEvent): void {
     this.socket = null;
     this.stopHeartbeat();
-    const { reconnectBaseMs: base, reconnectCapMs: cap } = this.options;
-    let delay: number;
-    if (REFUSAL_CLOSE_CODES.has(event.code)) {
+    const { code } = event;
+    const final = FINAL_CLOSE.get(code);
+    if (final !== undefined) {
       this.log.warn(
-        `server refused the websocket (code ${event.code}: ${event.reason || "key or window"});` +
+        `server refused the websocket (code ${code}: ${event.reason || final});` +
+          " not reconnecting: the page must be loaded again",
+      );
+      this.currentState = "closed";
+      this.refusedFor = final;
+      this.hooks.closed?.({ code, reason: final, willRetry: false, delayMs: undefined });
+      return;
+    }
+    const { reconnectBaseMs: base, reconnectCapMs: cap } = this.options;
+    const reason = RETRIED_REFUSAL.get(code) ?? null;
+    let delay: number;
+    if (REFUSAL_CLOSE_CODES.has(code)) {
+      this.log.warn(
+        `server refused the websocket (code ${code}: ${event.reason || reason || "refused"});` +
           ` retrying in ${cap} ms`,
       );
       delay = cap;
@@ -156,11 +221,13 @@ export class Connection {
       delay = Math.random() * Math.min(cap, base * 2 ** this.attempt);
       this.attempt += 1;
     }
-    this.log.debug(`websocket closed (code ${event.code}); reconnecting in ${Math.round(delay)} ms`);
+    this.log.debug(`websocket closed (code ${code}); reconnecting in ${Math.round(delay)} ms`);
+    this.currentState = "connecting";
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.dial();
     }, delay);
+    this.hooks.closed?.({ code, reason, willRetry: true, delayMs: delay });
   }
 
   private startHeartbeat(): void {

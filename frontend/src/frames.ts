@@ -11,7 +11,10 @@ import type {
   ErrorBody,
   ErrorFrame,
   Progress,
+  Positions,
   ProgressFrame,
+  Recovered,
+  RecoveredFrame,
   ResultFrame,
   ServerErrorType,
   SignalFrame,
@@ -54,7 +57,19 @@ export type ServerFrame =
       message: string | undefined;
     }
   /** The server could not read one of our frames and has no call to blame. */
-  | { kind: "frame_error"; error: ErrorInfo };
+  | { kind: "frame_error"; error: ErrorInfo }
+  /**
+   * The server replayed `frames` frames this window missed while disconnected;
+   * the topics of `resync` (their indexes) lost frames that cannot be replayed.
+   */
+  | { kind: "recovered"; frames: number; resync: string[] };
+
+/** A text frame from the server: what it says, and the positions (`"o"`) it carries, if any. */
+export interface ServerMessage {
+  frame: ServerFrame | string;
+  /** `{"<topic index>": "<epoch>.<offset>"}` of a frame relayed from the window's topics. */
+  positions: Positions | undefined;
+}
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -62,21 +77,43 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Untrusted JSON read through the keys of a wire type: a key renamed in Python fails to compile. */
 type Untrusted<T> = { [K in keyof T]?: unknown };
-type AnyServerFrame = SignalFrame & AckFrame & ResultFrame & ErrorFrame & ProgressFrame;
+type AnyServerFrame = SignalFrame & AckFrame & ResultFrame & ErrorFrame & ProgressFrame & RecoveredFrame;
 
 /** Decode a JSON text frame; a string result explains why it was not understood. */
 export function decodeServerFrame(text: string): ServerFrame | string {
+  return decodeServerMessage(text).frame;
+}
+
+/** Decode a JSON text frame and its positions (kept even when the frame is not understood). */
+export function decodeServerMessage(text: string): ServerMessage {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return "not JSON";
+    return { frame: "not JSON", positions: undefined };
   }
   if (!isRecord(raw)) {
-    return "not a JSON object";
+    return { frame: "not a JSON object", positions: undefined };
   }
-  return decodeObject(raw);
+  return { frame: decodeObject(raw), positions: decodePositions(raw.o) };
 }
+
+/** The `"o"` member: topic index -> "<epoch>.<offset>"; anything else in it is left out. */
+function decodePositions(raw: unknown): Positions | undefined {
+  if (!isRecord(raw)) return undefined;
+  const positions: Positions = {};
+  let any = false;
+  for (const [index, position] of Object.entries(raw)) {
+    if (/^[0-9]{1,6}$/.test(index) && typeof position === "string" && POSITION.test(position)) {
+      positions[index] = position;
+      any = true;
+    }
+  }
+  return any ? positions : undefined;
+}
+
+/** What the server accepts back in `?dfwspos=` (`dfws_web.recovery.POSITION`). */
+const POSITION = /^[0-9a-f]{1,16}\.[0-9]{1,15}$/;
 
 function decodeObject(raw: Untrusted<AnyServerFrame>): ServerFrame | string {
   const callId = raw.call_id;
@@ -95,7 +132,15 @@ function decodeObject(raw: Untrusted<AnyServerFrame>): ServerFrame | string {
   if ("error" in raw) {
     return { kind: "frame_error", error: decodeError(raw.error) };
   }
-  return "neither a signal, a call reply nor an error";
+  if (isRecord(raw.recovered)) {
+    const { frames, resync }: Untrusted<Recovered> = raw.recovered;
+    return {
+      kind: "recovered",
+      frames: typeof frames === "number" && Number.isInteger(frames) && frames >= 0 ? frames : 0,
+      resync: Array.isArray(resync) ? resync.filter((t): t is string => typeof t === "string") : [],
+    };
+  }
+  return "neither a signal, a call reply, an error nor a recovery report";
 }
 
 function decodeReply(raw: Untrusted<AnyServerFrame>, callId: string): ServerFrame | string {

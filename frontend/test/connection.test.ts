@@ -102,24 +102,46 @@ describe("reconnection", () => {
     expect(FakeSocket.instances).toHaveLength(count + 1);
   });
 
-  it("waits the cap delay and warns when the server refuses the window", () => {
-    vi.spyOn(Math, "random").mockReturnValue(0);
+  it("waits the cap delay and warns when the server refuses the socket for a while (4029, 4008)", () => {
+    vi.spyOn(Math, "random").mockReturnValue(0); // an ordinary drop would reconnect at once
     const { socket } = connectedClient();
-    socket.drop(4003, "forged key");
-    expect(takeConsole("warn")[0]?.join(" ")).toMatch(/refused the websocket \(code 4003: forged key\)/);
+    socket.drop(CloseCode.TOO_MANY_SOCKETS, "too many sockets");
+    expect(takeConsole("warn")[0]?.join(" ")).toMatch(/refused the websocket \(code 4029: too many sockets\); retrying in 30000 ms/);
     vi.advanceTimersByTime(29_999);
     expect(FakeSocket.instances).toHaveLength(1);
     vi.advanceTimersByTime(1);
     expect(FakeSocket.instances).toHaveLength(2);
+    FakeSocket.latest().drop(CloseCode.TOO_MANY_REFUSALS);
+    expect(takeConsole("warn")[0]?.join(" ")).toMatch(/code 4008: refusals\); retrying in 30000 ms/);
+    vi.advanceTimersByTime(29_999);
+    expect(FakeSocket.instances).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(3);
   });
 
-  it("treats the server's close codes as refusals: no quick retry after UNKNOWN_WINDOW", () => {
-    vi.spyOn(Math, "random").mockReturnValue(0); // an ordinary drop would reconnect at once
-    const { socket } = connectedClient();
-    socket.drop(CloseCode.UNKNOWN_WINDOW);
-    expect(takeConsole("warn")[0]?.join(" ")).toMatch(/refused the websocket \(code 4004: key or window\)/);
-    vi.advanceTimersByTime(29_999);
+  it.each([
+    [CloseCode.SESSION_ENDED, "session"],
+    [CloseCode.FORGED_KEY, "key"],
+    [CloseCode.UNKNOWN_WINDOW, "window"],
+  ])("stops for good when the server refuses the window with %i (%s): the page must reload", (code, reason) => {
+    const { client, socket } = connectedClient();
+    socket.drop(code);
+    expect(takeConsole("warn")[0]?.join(" ")).toMatch(
+      new RegExp(`refused the websocket \\(code ${code}: ${reason}\\); not reconnecting`),
+    );
+    vi.advanceTimersByTime(10 * 60_000);
     expect(FakeSocket.instances).toHaveLength(1);
+    expect(client.api.state).toBe("closed");
+  });
+
+  it("reconnects again after connectSocket once refused", () => {
+    const { client, socket } = connectedClient();
+    socket.drop(CloseCode.FORGED_KEY, "forged key");
+    expect(takeConsole("warn")[0]?.join(" ")).toMatch(/code 4003: forged key\); not reconnecting/);
+    client.api.connectSocket("ws://testserver/ws/new", FakeSocket);
+    expect(client.api.state).toBe("connecting");
+    FakeSocket.latest().open();
+    expect(client.api.state).toBe("open");
   });
 
   it("treats 4002, which the server never sends, as an ordinary drop", () => {

@@ -63,7 +63,7 @@ describe("decodeServerFrame", () => {
   it("explains what it cannot read", () => {
     expect(decodeServerFrame("{")).toBe("not JSON");
     expect(decode([1])).toBe("not a JSON object");
-    expect(decode({ hello: 1 })).toBe("neither a signal, a call reply nor an error");
+    expect(decode({ hello: 1 })).toBe("neither a signal, a call reply, an error nor a recovery report");
     expect(decode({ call_id: "c", ack: "yes" })).toBe("call reply without a valid ack or progress");
   });
 });

@@ -26,7 +26,10 @@ it("installs window.DFSignals and no other global", async () => {
     "connectSocket",
     "debug",
     "disconnect",
+    "off",
+    "on",
     "options",
+    "state",
     "windowKey",
   ]);
 });
