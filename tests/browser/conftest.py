@@ -11,14 +11,42 @@ share a thread with a live Playwright.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
-from tests import chromium
+from tests import chromium, services
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+FRONTEND = services.ROOT / "frontend"
+
+
+@pytest.fixture(scope="package", autouse=True)
+def fresh_bundle() -> None:
+    """Chromium runs the committed bundle: refuse to test one the sources no longer build.
+
+    The check of ``make frontend-check`` (``node build.mjs --check``: an in-memory
+    build compared with dfws_web/static/js), so ``make pytest`` alone cannot pass
+    on a stale bundle.
+    """
+    node = shutil.which("node")
+    if node is None or not (FRONTEND / "node_modules" / "esbuild").is_dir():
+        pytest.fail(
+            "the browser tests check that the committed bundle is fresh with node and "
+            "esbuild: run `make frontend`",
+            pytrace=False,
+        )
+    checked = subprocess.run(
+        [node, "build.mjs", "--check"], cwd=FRONTEND, capture_output=True, text=True, timeout=120
+    )
+    if checked.returncode != 0:
+        pytest.fail(
+            f"not testing a bundle the sources do not build:\n{checked.stderr.strip()}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="package", autouse=True)
