@@ -199,7 +199,7 @@ def daphne(
     return service, port
 
 
-def celery_worker(side: str, name: str) -> Service:
+def celery_worker(side: str, name: str, extra_env: dict[str, str] | None = None) -> Service:
     """A prefork worker (2 processes) on the ``celery`` queue, started as each project documents."""
     flags = ["-Q", "celery", "-c", "2", "--pool", "prefork", "-l", "WARNING",
              "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
@@ -208,7 +208,7 @@ def celery_worker(side: str, name: str) -> Service:
         service = Service(name, args, env_for(side), cwd=OLD_PROJECT)
     else:
         args = [MAIN_PYTHON, "-m", "celery", "-A", "bench.project.celery_app", "worker", *flags]
-        service = Service(name, args, env_for(side))
+        service = Service(name, args, env_for(side, **(extra_env or {})))
     time.sleep(0.5)
     if not service.alive():
         raise RuntimeError(f"{name} died:\n{service.output()}")

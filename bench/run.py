@@ -92,11 +92,13 @@ class Results:
 class Driver:
     """A ``bench/driver.py`` process, one JSON line per command."""
 
-    def __init__(self, side: str) -> None:
+    def __init__(self, side: str, extra_env: dict[str, str] | None = None, name: str = "") -> None:
         self.side = side
         cwd = procs.OLD_PROJECT if side == "old" else procs.ROOT
         args = [procs.python_for(side), str(procs.BENCH / "driver.py"), side]
-        self.service = procs.Service(f"driver-{side}", args, procs.env_for(side), cwd, pipes=True)
+        env = procs.env_for(side, **(extra_env or {}))
+        name = name or f"driver-{side}"
+        self.service = procs.Service(name, args, env, cwd, pipes=True)
         ready = self._read()
         if ready.get("ready") != side:
             raise RuntimeError(f"driver {side} did not start: {self.service.output()}")
@@ -187,7 +189,7 @@ class Stack:
         )
 
     def start_worker(self) -> None:
-        self.worker = procs.celery_worker(self.side, f"worker-{self.variant}")
+        self.worker = procs.celery_worker(self.side, f"worker-{self.variant}", self.env)
 
     def stop(self) -> None:
         for service in (self.worker, self.daphne):
@@ -212,6 +214,7 @@ class Stack:
 
 
 EXPERIMENTS_APP = "bench.project.experiments:application"
+NO_HISTORY = {"BENCH_HISTORY": "off", "BENCH_PREFIX": f"{procs.PREFIX}-nh"}
 
 
 def stacks() -> dict[str, Stack]:
@@ -222,6 +225,8 @@ def stacks() -> dict[str, Stack]:
         "dfws-nolimits": Stack(
             "dfws-nolimits", "dfws", "dfws_web.asgi:application", {"BENCH_LIMITS": "off"}
         ),
+        # the same without the per-topic history, on its own prefix (daphne, driver, worker)
+        "dfws-nohistory": Stack("dfws-nohistory", "dfws", "dfws_web.asgi:application", NO_HISTORY),
         "bare": Stack("bare", "dfws", "bench.project.bare:application"),
         "old": Stack("old", "old", "df_websockets.routing:application"),
         "dfws+dispatch": Stack(
@@ -270,7 +275,7 @@ async def s5(results: Results, servers: dict[str, Stack]) -> None:
 
 
 def broadcaster(drivers: dict[str, Driver], variant: str, count: int) -> Callable[[], Any]:
-    driver = drivers["old"] if variant == "old" else drivers["dfws"]
+    driver = drivers.get(variant) or (drivers["old"] if variant == "old" else drivers["dfws"])
     variant = variant.partition("+")[0].partition("-")[0]  # a dfws variant: the same sender
 
     async def send() -> None:
@@ -283,7 +288,7 @@ async def s3(results: Results, servers: dict[str, Stack], drivers: dict[str, Dri
     clients, messages = PLAN.s3_clients, PLAN.s3_broadcasts
     say(f"S3 fan-out: {clients} clients, {messages} broadcasts x {PLAN.s3_reps} repetitions")
     for rep in range(PLAN.s3_reps):
-        for variant in ("dfws", "dfws-nolimits", "bare", "old"):
+        for variant in ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "old"):
             stack = servers[variant]
             cookies = await asyncio.to_thread(stack.cookies, clients)
             stack.idle()
@@ -344,7 +349,7 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
         f"S4 round trip: {PLAN.s4_sequential} sequential calls, "
         f"{PLAN.s4_clients} clients x {PLAN.s4_calls} calls, x {PLAN.s4_runs} runs"
     )
-    variants = ("dfws", "dfws-nolimits", "old")
+    variants = ("dfws", "dfws-nolimits", "dfws-nohistory", "old")
     windows: dict[str, list[load.Window]] = {}
     frames: dict[str, load.CallFrames] = {}
     for variant in variants:
@@ -631,6 +636,26 @@ def table(r: Results) -> list[Row]:
             fmt_ratio(r.ratio(scenario, metric, "dfws", "dfws-nolimits")) + " (on / off)",
             "", "", "",
         ))  # fmt: skip
+    # the per-topic history, on vs off (dfws without WEBSOCKET_HISTORY, beside it)
+    for scenario, metric, title, unit in (
+        ("S3", "deliveries_per_s", "deliveries per second", "/s"),
+        ("S3", "cpu_delivery", "daphne CPU per delivery", "µs"),
+        ("S4", "seq_p50", "sequential round trip p50", "ms"),
+        ("S4", "cpu_daphne", "daphne CPU per round trip", "ms"),
+        ("S4", "cpu_worker", "worker CPU per round trip", "ms"),
+    ):
+        ratio = r.ratio(scenario, metric, "dfws", "dfws-nohistory")
+        target, verdict = "", ""
+        if metric == "deliveries_per_s":
+            target, verdict = "≥ 0.7x", check(ratio, lambda x: x >= 0.7)
+        elif metric == "seq_p50":
+            target, verdict = "≤ 1.1x", check(ratio, lambda x: x <= 1.1)
+        rows.append((
+            f"History on vs off: {scenario} {title}, {unit}",
+            spread(g(scenario, metric, "dfws"), ".2f"),
+            "history off: " + spread(g(scenario, metric, "dfws-nohistory"), ".2f"), "",
+            fmt_ratio(ratio) + " (on / off)", "", target, verdict,
+        ))  # fmt: skip
     anonymous = g("S3", "cpu_connect_anonymous", "dfws")
     logged_in = g("S3", "cpu_connect_session", "dfws")
     session = [a / b for a, b in zip(logged_in, anonymous, strict=False) if b]
@@ -761,7 +786,7 @@ def migrate() -> None:
 
 
 async def with_servers(results: Results, drivers: dict[str, Driver]) -> None:
-    wanted = ("dfws", "dfws-nolimits", "bare", "old")
+    wanted = ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "old")
     servers = {name: stack for name, stack in stacks().items() if name in wanted}
     try:
         procs.migrate_dfws()
@@ -771,6 +796,7 @@ async def with_servers(results: Results, drivers: dict[str, Driver]) -> None:
         await s3(results, servers, drivers)
         await s3_sessions(results, servers["dfws"])
         servers["dfws"].start_worker()
+        servers["dfws-nohistory"].start_worker()
         servers["old"].start_worker()
         await s4(results, servers)
     finally:
@@ -798,6 +824,7 @@ def main() -> None:
     try:
         drivers["dfws"] = Driver("dfws")
         drivers["old"] = Driver("old")
+        drivers["dfws-nohistory"] = Driver("dfws", NO_HISTORY, "driver-dfws-nohistory")
         s1_s2(results, drivers["dfws"], drivers["old"])
         asyncio.run(with_servers(results, drivers))
     finally:

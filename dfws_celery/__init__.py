@@ -10,6 +10,7 @@ from dfws_celery.permissions import (
     is_superuser,
     server_side,
 )
+from dfws_celery.presence import apresence, presence
 from dfws_celery.registry import signal
 from dfws_celery.relay import report_progress
 from dfws_celery.routing import DynamicQueue
@@ -31,6 +32,7 @@ __all__ = [
     "PublishError",
     "SerializedForm",
     "WindowInfo",
+    "apresence",
     "atrigger",
     "atrigger_signal",
     "everyone",
@@ -39,6 +41,7 @@ __all__ = [
     "is_authenticated",
     "is_staff",
     "is_superuser",
+    "presence",
     "report_progress",
     "server_side",
     "signal",

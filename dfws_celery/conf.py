@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_MAX_REFUSALS": 30,
     "WEBSOCKET_SESSION_RECHECK": 60,
     "WEBSOCKET_HISTORY": {"size": 100, "ttl": 300},
+    "WEBSOCKET_PRESENCE": None,
     "WEBSOCKET_TRIGGER_ON_COMMIT": True,
 }
 
@@ -68,6 +69,19 @@ class HistorySettings:
     @property
     def skip_groups(self) -> tuple[str, ...]:
         return tuple(f"dfws.{topic}" for topic in self.skip)
+
+
+@dataclass(frozen=True)
+class PresenceSettings:
+    """``WEBSOCKET_PRESENCE``: which topics know who is connected to them."""
+
+    topics: tuple[str, ...] = ()  # serialized topic prefixes ("" for every topic)
+    signals: bool = True  # send dfws.presence (joined/left) to the topic's windows
+    ttl: int = 75  # seconds a member stays without a heartbeat (the browser beats every 30)
+    process_ttl: int = 10  # seconds a killed daphne process's members remain
+
+    def tracks(self, serialized_topic: str) -> bool:
+        return serialized_topic.startswith(self.topics) if self.topics else False
 
 
 def _get(name: str) -> Any:
@@ -163,6 +177,26 @@ class DfwsSettings:
         if config.size <= 0:
             return None
         return config
+
+    @property
+    def presence(self) -> PresenceSettings | None:
+        """``WEBSOCKET_PRESENCE``, or ``None`` when off (the default)."""
+        value = _get("WEBSOCKET_PRESENCE")
+        if not value:
+            return None
+        if not isinstance(value, Mapping) or not isinstance(value.get("topics"), list | tuple):
+            raise ImproperlyConfigured(
+                'WEBSOCKET_PRESENCE must be a dict such as {"topics": ["room."]}, or None'
+            )
+        unknown = set(value) - {"topics", "signals", "ttl", "process_ttl"}
+        if unknown:
+            raise ImproperlyConfigured(f"WEBSOCKET_PRESENCE: unknown keys {sorted(unknown)}")
+        return PresenceSettings(
+            topics=tuple(str(t) for t in value["topics"]),
+            signals=bool(value.get("signals", True)),
+            ttl=max(5, int(value.get("ttl", 75))),
+            process_ttl=max(2, int(value.get("process_ttl", 10))),
+        )
 
     @property
     def session_recheck(self) -> int:

@@ -29,12 +29,10 @@ process (:class:`LocalHistory`).
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import threading
-import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -164,8 +162,6 @@ class RedisHistory:
         self.prefix = prefix
         self._sync: dict[int, Any] = {}
         self._lock = threading.Lock()
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Any]]
-        self._loops = weakref.WeakKeyDictionary()
 
     def keys(self, group: str) -> tuple[str, str]:
         return f"{self.prefix}:hm:{group}", f"{self.prefix}:h:{group}"
@@ -192,28 +188,16 @@ class RedisHistory:
             with self._lock:
                 script = self._sync.get(shard)
                 if script is None:
-                    import redis
+                    from dfws_celery.pubsub import sync_client
 
-                    from dfws_celery.pubsub import sync_pool
-
-                    client = redis.Redis(connection_pool=sync_pool(self.hosts[shard]))
+                    client = sync_client(self.hosts[shard])
                     script = self._sync[shard] = client.register_script(APPEND)
         return script
 
     async def _async_client(self, shard: int) -> Any:
-        """This loop's client of ``shard``, closed when the loop shuts down."""
-        clients = self._loops.setdefault(asyncio.get_running_loop(), {})
-        client = clients.get(shard)
-        if client is None:
-            from dfws_celery.pubsub import async_client
+        from dfws_celery.pubsub import loop_client
 
-            client = clients[shard] = async_client(self.hosts[shard])
-            # asyncio closes the async generators of a loop before closing it
-            # (asyncio.run, Django's async tests): the client goes with it
-            closer = _closer(client)
-            await closer.__anext__()
-            clients[-1 - shard] = closer
-        return client
+        return await loop_client(self.hosts[shard])
 
     def append(self, groups: list[str], text: str) -> dict[str, Position]:
         positions: dict[str, Position] = {}
@@ -244,13 +228,6 @@ class RedisHistory:
         frames = [(int(_text(key).split("-")[0]), _text(data[b"f"])) for key, data in entries]
         epoch_text = None if epoch is None else _text(epoch)
         return missed_from(position, epoch_text, int(last or 0), frames, before)
-
-
-async def _closer(client: Any) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        await client.aclose()
 
 
 def _text(value: Any) -> str:

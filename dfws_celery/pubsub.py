@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import redis
@@ -76,6 +76,45 @@ def async_client(host: Mapping[str, Any]) -> Any:
         )
         return sentinel.master_for(master_name, **options)
     return aioredis.Redis(**options)
+
+
+_sync_clients: dict[str, tuple[int, Any]] = {}
+
+
+def sync_client(host: Mapping[str, Any]) -> Any:
+    """This process's redis-py client of ``host`` (a new one in a forked child)."""
+    key = repr(sorted(host.items()))
+    cached = _sync_clients.get(key)
+    if cached is None or cached[0] != os.getpid():
+        cached = _sync_clients[key] = (os.getpid(), redis.Redis(connection_pool=sync_pool(host)))
+    return cached[1]
+
+
+_loop_clients: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+async def loop_client(host: Mapping[str, Any]) -> Any:
+    """The running loop's :func:`async_client` of ``host``, closed when the loop shuts down."""
+    import asyncio
+
+    clients = _loop_clients.setdefault(asyncio.get_running_loop(), {})
+    key = repr(sorted(host.items()))
+    client = clients.get(key)
+    if client is None:
+        client = clients[key] = async_client(host)
+        # asyncio closes a loop's async generators before closing it (asyncio.run, Django's
+        # async tests): the client's connections go with it
+        closer = _closer(client)
+        await closer.__anext__()
+        clients[key + "/closer"] = closer
+    return client
+
+
+async def _closer(client: Any) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await client.aclose()
 
 
 class _Idle:

@@ -43,6 +43,7 @@ from dfws_celery.wire import (
 )
 from dfws_web.calls import callable_handlers, forward
 from dfws_web.limits import Refusals, WindowLimits
+from dfws_web.members import Membership, membership
 from dfws_web.recovery import Recovery, asked_positions
 from dfws_web.sessions import acheck_window, check_window
 from dfws_web.windows import (
@@ -81,6 +82,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
     refusals: Refusals
     joined_at: float = 0.0
     recovery: Recovery | None = None
+    members: Membership | None = None
 
     async def connect(self) -> None:
         self.groups = []
@@ -126,6 +128,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
         self.groups = [group_name(topic) for topic in entry["topics"]]
         await self.join_groups()
         await self.recover(key)
+        self.members = membership(self.channel_name, key, window_info, entry["topics"], self.groups)
+        if self.members is not None:
+            await self.members.join()
 
     async def recover(self, window_key: str) -> None:
         """Replay what the browser missed (see ``recovery``); live frames wait behind it."""
@@ -145,6 +150,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
         # Channels itself discards every group of ``self.groups``; the limits are ours
         if self.limits is not None:
             await self.limits.close()
+        if self.members is not None:
+            await self.members.leave()
 
     async def current(self, window_info: WindowInfoValues) -> WindowInfoValues | None:
         """``sessions.check_window`` in a thread, skipped for windows without a session."""
@@ -202,6 +209,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
             await self.refresh_groups()
             if self.limits is not None:
                 await self.limits.heartbeat()
+            if self.members is not None:
+                await self.members.beat()
             return
         if text_data is None:
             await self.refuse(BadFrame("binary frames are not accepted"), None)
@@ -289,7 +298,10 @@ class SignalConsumer(AsyncWebsocketConsumer):
         if self.recovery is None or "o" not in event:
             await self.send(text_data=text)
         else:
-            frames, resync = await self.recovery.live(event)
+            frames = self.recovery.live(event)
+            resync: list[str] = []
+            if frames is None:  # a hole before this frame
+                frames, resync = await self.recovery.alive(event)
             for frame in frames:
                 await self.send(text_data=frame)
             if resync:

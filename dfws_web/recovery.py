@@ -85,15 +85,15 @@ class Recovery:
                 frames.append(with_positions(text, {index: f"{missed.epoch}.{offset}"}))
         return frames, resync
 
-    async def live(self, event: LayerFrame) -> tuple[list[str], list[str]]:
-        """The frames to send for a published frame (none if it was sent already)."""
-        text = event["text"]
-        offsets = event.get("o")
-        if not offsets:
-            return [text], []
-        frames: list[str] = []
-        resync: list[str] = []
-        tags: dict[str, str] = {}
+    def live(self, event: LayerFrame) -> list[str] | None:
+        """The frames to send for a published frame (none if it was sent already).
+
+        ``None`` when a hole must be filled from the history first: then
+        :meth:`alive`.  Runs for every frame of every socket: no coroutine,
+        no JSON encoder on this path.
+        """
+        offsets = event["o"]
+        tags: list[str] = []
         for group, (epoch, offset) in offsets.items():
             index = self.index.get(group)
             if index is None:
@@ -102,7 +102,35 @@ class Recovery:
             if known is not None and known[0] == epoch:
                 if offset <= known[1]:
                     continue  # sent already
-                if offset > known[1] + 1:  # a hole: what the history has of it goes first
+                if offset > known[1] + 1:
+                    return None
+            elif known is not None:
+                return None  # the history was lost while this socket was open
+            self.positions[group] = (epoch, offset)
+            # index: digits, epoch: hex, offset: an int: nothing to escape
+            tags.append(f'"{index}":"{epoch}.{offset}"')
+        text = event["text"]
+        if tags:
+            return [f'{text[:-1]},"o":{{{",".join(tags)}}}}}']
+        if not any(group in self.index for group in offsets):
+            return [text]  # not numbered for any of our groups
+        return []
+
+    async def alive(self, event: LayerFrame) -> tuple[list[str], list[str]]:
+        """:meth:`live` for a frame after a hole: what the history has of it goes first."""
+        text = event["text"]
+        frames: list[str] = []
+        resync: list[str] = []
+        tags: dict[str, str] = {}
+        for group, (epoch, offset) in event["o"].items():
+            index = self.index.get(group)
+            if index is None:
+                continue
+            known = self.positions.get(group)
+            if known is not None and known[0] == epoch:
+                if offset <= known[1]:
+                    continue
+                if offset > known[1] + 1:
                     missed = await self.store.missed(group, known, before=offset)
                     if missed.complete:
                         for missed_offset, missed_text in missed.frames:
@@ -116,6 +144,4 @@ class Recovery:
             tags[index] = f"{epoch}.{offset}"
         if tags:
             frames.append(with_positions(text, tags))
-        elif not any(group in self.index for group in offsets):
-            frames.append(text)  # not numbered for any of our groups
         return frames, resync

@@ -92,6 +92,11 @@ WEBSOCKET_CELERY_APP = "tests.celery_app.app"
 WEBSOCKET_MAX_SOCKETS_PER_ADDRESS = 40
 WEBSOCKET_MAX_CALLS_IN_FLIGHT = 50
 WEBSOCKET_QUEUE_LIMITS = {"idle": 3}
+# presence on the test app's rooms (/room/<name>/); a private daphne may shorten process_ttl
+WEBSOCKET_PRESENCE = {
+    "topics": ["room-"],
+    "process_ttl": int(os.environ.get("DFWS_TEST_PRESENCE_PROCESS_TTL", "10")),
+}
 # the default unless a test's private daphne asks for a short one
 WEBSOCKET_SESSION_RECHECK = int(os.environ.get("DFWS_TEST_SESSION_RECHECK", "60"))
 

@@ -5,9 +5,9 @@ import dfws_web
 def test_public_names_are_exactly_these():
     assert dfws_celery.__all__ == [
         "BROADCAST", "RE", "SERVER", "SESSION", "SYNC", "USER", "WINDOW", "Choice",
-        "DynamicQueue", "PublishError", "SerializedForm", "WindowInfo", "atrigger", "atrigger_signal",
-        "everyone", "has_perm", "is_anonymous", "is_authenticated", "is_staff",
-        "is_superuser", "report_progress", "server_side", "signal", "trigger", "trigger_signal",
+        "DynamicQueue", "PublishError", "SerializedForm", "WindowInfo", "apresence", "atrigger",
+        "atrigger_signal", "everyone", "has_perm", "is_anonymous", "is_authenticated", "is_staff",
+        "is_superuser", "presence", "report_progress", "server_side", "signal", "trigger", "trigger_signal",
     ]  # fmt: skip
     assert dfws_web.__all__ == ["set_websocket_topics"]
 

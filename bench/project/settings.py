@@ -66,6 +66,10 @@ if os.environ.get("BENCH_LIMITS", "on") == "off":
     WEBSOCKET_MAX_CALLS_IN_FLIGHT = 0
 else:
     WEBSOCKET_MAX_SOCKETS_PER_ADDRESS = 1_000_000
+# BENCH_HISTORY=off: no per-topic history (the variant "dfws-nohistory", with its own prefix,
+# driver and worker: the history is written by whoever publishes)
+if os.environ.get("BENCH_HISTORY", "on") == "off":
+    WEBSOCKET_HISTORY = None
 WEBSOCKET_CELERY_APP = "bench.project.celery_app.app"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{PREFIX}:"}

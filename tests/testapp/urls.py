@@ -11,6 +11,7 @@ STATIC_ROOT = Path(dfws_web.__file__).resolve().parent / "static"
 urlpatterns = [
     path("", views.page, name="page"),
     path("article/<int:pk>/", views.article, name="article"),
+    path("room/<str:name>/", views.room, name="room"),
     path("ajax/trigger/", views.ajax_trigger, name="ajax_trigger"),
     path("create-and-trigger/", views.create_and_trigger, name="create_and_trigger"),
     path("login/<str:username>/", views.login_as, name="login_as"),

@@ -18,6 +18,12 @@ def page(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "testapp/page.html", {})
 
 
+def room(request: HttpRequest, name: str) -> HttpResponse:
+    """A page on the topic ``room-<name>``, whose presence is kept (tests/settings.py)."""
+    set_websocket_topics(request, f"room-{name}")
+    return TemplateResponse(request, "testapp/page.html", {})
+
+
 def article(request: HttpRequest, pk: int) -> HttpResponse:
     obj = Article.objects.get(pk=pk)
     set_websocket_topics(request, obj)

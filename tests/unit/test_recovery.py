@@ -76,9 +76,22 @@ def test_live_frames_pass_once_in_order_and_holes_are_filled():
     recovery = Recovery(store, ["w", "u"], "w", {})
     assert asyncio.run(recovery.replay()) == ([], [])
     one = publish(["w", "u"], '{"n":1}')
-    sent, resync = asyncio.run(recovery.live(one))
+    sent = recovery.live(one)
     assert len(sent) == 1 and json.loads(sent[0])["o"].keys() == {"0", "1"}
-    assert asyncio.run(recovery.live(one)) == ([], [])  # the copy through the other group
+    assert recovery.live(one) == []  # the copy through the other group
     store.append(["w"], '{"n":2}')  # kept, never delivered
-    sent, resync = asyncio.run(recovery.live(publish(["w"], '{"n":3}')))
+    three = publish(["w"], '{"n":3}')
+    assert recovery.live(three) is None  # a hole: the history first
+    sent, resync = asyncio.run(recovery.alive(three))
     assert [json.loads(t)["n"] for t in sent] == [2, 3] and resync == []
+    assert recovery.live(three) == []
+
+
+def test_a_history_lost_while_connected_asks_for_a_resync():
+    store = LocalHistory(HistorySettings())
+    recovery = Recovery(store, ["w"], "w", {})
+    recovery.live({"type": "dfws.frame", "text": "{}", "o": {"w": ("aaaa", 7)}})
+    lost = {"type": "dfws.frame", "text": '{"n":1}', "o": {"w": ("bbbb", 1)}}
+    assert recovery.live(lost) is None
+    sent, resync = asyncio.run(recovery.alive(lost))
+    assert resync == ["0"] and json.loads(sent[0])["o"] == {"0": "bbbb.1"}
