@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBSOCKET_HISTORY": {"size": 100, "ttl": 300},
     "WEBSOCKET_PRESENCE": None,
     "WEBSOCKET_TRIGGER_ON_COMMIT": True,
+    "WEBSOCKET_QUEUE_WATCH": {"interval": 5, "timeout": 1, "grace": 30},
+    "WEBSOCKET_METRICS": False,
 }
 
 
@@ -69,6 +71,16 @@ class HistorySettings:
     @property
     def skip_groups(self) -> tuple[str, ...]:
         return tuple(f"dfws.{topic}" for topic in self.skip)
+
+
+@dataclass(frozen=True)
+class QueueWatchSettings:
+    """``WEBSOCKET_QUEUE_WATCH``: how web processes learn which queues have a consumer."""
+
+    interval: float = 5.0  # seconds between two questions to the workers
+    timeout: float = 1.0  # seconds the workers have to answer one
+    grace: float = 30.0  # seconds a queue still counts as consumed after it was last seen
+    warn_interval: float = 60.0  # seconds between two warnings about one unconsumed queue
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,26 @@ class DfwsSettings:
         if config.size <= 0:
             return None
         return config
+
+    @property
+    def queue_watch(self) -> QueueWatchSettings | None:
+        """``WEBSOCKET_QUEUE_WATCH``, or ``None`` when it is off (``None`` or ``{}``)."""
+        value = _get("WEBSOCKET_QUEUE_WATCH")
+        if not value:
+            return None
+        if not isinstance(value, Mapping):
+            raise ImproperlyConfigured(
+                'WEBSOCKET_QUEUE_WATCH must be a dict such as {"interval": 5}, or None'
+            )
+        unknown = set(value) - {"interval", "timeout", "grace", "warn_interval"}
+        if unknown:
+            raise ImproperlyConfigured(f"WEBSOCKET_QUEUE_WATCH: unknown keys {sorted(unknown)}")
+        return QueueWatchSettings(**{k: float(v) for k, v in value.items()})
+
+    @property
+    def metrics(self) -> bool:
+        """``WEBSOCKET_METRICS``: count in ``prometheus_client`` metrics (see ``metrics``)."""
+        return bool(_get("WEBSOCKET_METRICS"))
 
     @property
     def presence(self) -> PresenceSettings | None:

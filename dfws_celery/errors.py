@@ -33,6 +33,7 @@ class ErrorType(StrEnum):
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CALLS = "too_many_calls"
     UNAVAILABLE = "unavailable"
+    NO_CONSUMER = "no_consumer"
     # the worker refuses the call before the handler runs
     PERMISSION_DENIED = "permission_denied"
     MISSING_ARGUMENT = "missing_argument"
@@ -114,6 +115,17 @@ class TooManyCalls(SignalError):
 
 class Unavailable(SignalError):
     type = ErrorType.UNAVAILABLE
+
+
+class NoConsumer(SignalError):
+    """No worker consumes the queue of a handler (``queue_watch``): said at once, not
+    after the call's timeout.  ``queue`` names it; the message says how to start one."""
+
+    type = ErrorType.NO_CONSUMER
+
+    def __init__(self, message: str, *, queue: str, call_id: str | None = None) -> None:
+        super().__init__(message, call_id=call_id)
+        self.queue = queue
 
 
 class PermissionDenied(SignalError):

@@ -36,6 +36,7 @@ from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import PublishError
 from dfws_celery.executor import run_handler
 from dfws_celery.outages import OUTAGE_ERRORS, OutageLog
+from dfws_celery.queue_watch import watch
 from dfws_celery.registry import REGISTRY
 from dfws_celery.routing import queue_for
 from dfws_celery.targets import SERVER, SYNC, USER
@@ -218,6 +219,7 @@ class TriggerPlan:
                 backend.enqueue(
                     connection, queue, info, self.publication.encoded, delivery=self.delivery
                 )
+                watch.warn(queue, self.publication.path)
 
 
 def _plan(

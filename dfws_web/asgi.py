@@ -32,6 +32,7 @@ def build_application() -> ASGIApp:
 
     from dfws_celery.backends import SignalWorkerConsumer
     from dfws_celery.conf import dfws_settings
+    from dfws_celery.queue_watch import watch
     from dfws_celery.registry import REGISTRY
     from dfws_celery.routing import declared_queues
     from dfws_web.consumer import SignalConsumer
@@ -41,6 +42,7 @@ def build_application() -> ASGIApp:
     websocket = OriginValidator(
         CookieMiddleware(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
     )
+    watch.start()  # which queues have a consumer, known before the first call (queue_watch)
     workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues(REGISTRY.all())}
     return ProtocolTypeRouter(
         {"http": http, "websocket": websocket, "channel": ChannelNameRouter(workers)}  # type: ignore[arg-type]

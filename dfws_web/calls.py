@@ -18,6 +18,7 @@ from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import Forbidden, FrameTooLarge, PermissionDenied, UnknownSignal
 from dfws_celery.executor import denied
 from dfws_celery.permissions import decided_at_edge
+from dfws_celery.queue_watch import watch
 from dfws_celery.registry import REGISTRY, SignalConnection
 from dfws_celery.routing import queue_for, static_queue
 from dfws_celery.window_info import WindowInfo
@@ -67,6 +68,7 @@ def forward(
     backend = backends.current()
     outcome = Forwarded()
     info: WindowInfo | None = None
+    planned: list[tuple[SignalConnection, str]] = []
     try:
         for connection in connections:
             outcome.handlers.append(connection.task_name)
@@ -80,6 +82,9 @@ def forward(
             if queue is None:  # a DynamicQueue chooses from the window and the arguments
                 info = info or WindowInfo.from_dict(window_info)
                 queue = queue_for(connection, info, opts)
+            planned.append((connection, queue))
+        watch.require((queue for _, queue in planned), call_id)  # nothing sent if one has none
+        for connection, queue in planned:
             backend.enqueue(
                 connection, queue, window_info, encoded, from_client=True, call_id=call_id
             )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from dfws_celery.conf import dfws_settings
+from dfws_celery.queue_watch import watch
 from dfws_web.windows import (
     BROWSER_COOKIE,
     COOKIE_KEY,
@@ -46,6 +47,7 @@ class WebsocketMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        watch.start()  # a web process learns which queues have a consumer (queue_watch)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = None

@@ -92,6 +92,11 @@ WEBSOCKET_CELERY_APP = "tests.celery_app.app"
 WEBSOCKET_MAX_SOCKETS_PER_ADDRESS = 40
 WEBSOCKET_MAX_CALLS_IN_FLIGHT = 50
 WEBSOCKET_QUEUE_LIMITS = {"idle": 3}
+# off in the shared daphne (tests call queues nobody consumes on purpose); a test's private
+# daphne turns it on with DFWS_TEST_QUEUE_WATCH=1 (tests/test_queue_watch.py)
+WEBSOCKET_QUEUE_WATCH = (
+    {"interval": 1, "timeout": 0.5, "grace": 5} if os.environ.get("DFWS_TEST_QUEUE_WATCH") else None
+)
 # presence on the test app's rooms (/room/<name>/); a private daphne may shorten process_ttl
 WEBSOCKET_PRESENCE = {
     "topics": ["room-"],

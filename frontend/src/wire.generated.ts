@@ -49,6 +49,7 @@ export type ServerErrorType =
   | "rate_limited"
   | "too_many_calls"
   | "unavailable"
+  | "no_consumer"
   | "permission_denied"
   | "missing_argument"
   | "unexpected_argument"
@@ -67,6 +68,7 @@ export const SERVER_ERROR_TYPES: readonly ServerErrorType[] = [
   "rate_limited",
   "too_many_calls",
   "unavailable",
+  "no_consumer",
   "permission_denied",
   "missing_argument",
   "unexpected_argument",

@@ -129,6 +129,19 @@ def idle_call(window_info):
     return "never consumed"
 
 
+@signal(path="tests.lonely_call", is_allowed_to=everyone, queue="lonely")
+def lonely_call(window_info, value: int = 0):
+    """No worker consumes ``lonely`` until tests/test_queue_watch.py starts one."""
+    return {"lonely": value}
+
+
+if os.environ.get("DFWS_TEST_RENAMED"):  # tests/test_doctor.py: a task the workers lack
+
+    @signal(path="tests.renamed", name="tests.renamed.v2")
+    def renamed(window_info):
+        return "renamed"
+
+
 @signal(path="tests.unencodable", is_allowed_to=everyone)
 def unencodable(window_info):
     return object()

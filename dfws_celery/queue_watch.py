@@ -1,0 +1,197 @@
+"""Which queues have a live consumer, known in the background, never asked on a request.
+
+A worker started without ``-Q`` never consumes ``slow``: a browser call to a
+``slow`` handler would wait for its whole timeout in silence.  A web process
+(``asgi.build_application()``, ``WebsocketMiddleware``) starts one daemon
+thread that asks the workers which queues they consume (Celery's
+``inspect().active_queues()``, ``timeout`` seconds) every ``interval``
+seconds and keeps the answer in process memory.  The send path only reads it:
+
+* :meth:`QueueWatch.consumed` says ``True``/``False``, or ``None`` while the
+  answer is unknown (before the first answer, with the broker unreachable,
+  with the watch off): unknown never refuses.
+* a queue counts as consumed for ``grace`` seconds after a worker last named
+  it (a ``solo`` worker busy with a long task does not answer ``inspect``);
+* :meth:`QueueWatch.require` raises ``NoConsumer`` for a browser call
+  (``calls.forward``); :meth:`QueueWatch.warn` logs a server ``trigger()`` to
+  an unconsumed queue once per queue and interval (the message waits in the
+  broker, as Celery users expect).
+
+``WEBSOCKET_QUEUE_WATCH`` (``None`` switches it off); only with
+``WEBSOCKET_WORKERS = "celery"``: the other modes run handlers in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from dfws_celery.celery_app import get_celery_app
+from dfws_celery.conf import QueueWatchSettings, dfws_settings
+from dfws_celery.errors import NoConsumer
+
+logger = logging.getLogger("dfws.queues")
+
+
+def worker_command(queue: str) -> str:
+    """The command that starts a worker for ``queue``, with the project's app name."""
+    path = dfws_settings.celery_app_path  # "proj.celery.app" -> "proj.celery"
+    name = path.rsplit(".", 1)[0] if path else (get_celery_app().main or "<project>")
+    return f"celery -A {name} worker -Q {queue}"
+
+
+def consumed_queues(answer: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """``inspect().active_queues()``'s answer as queue -> the workers consuming it."""
+    queues: dict[str, list[str]] = {}
+    for worker, declared in (answer or {}).items():
+        for queue in declared or ():
+            name = queue.get("name") if isinstance(queue, Mapping) else None
+            if name:
+                queues.setdefault(str(name), []).append(str(worker))
+    return queues
+
+
+class QueueWatch:
+    """The queues with a consumer, as the last answers of the workers said (per process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._pid = 0
+        self._config: QueueWatchSettings | None = None
+        self.last_seen: dict[str, float] = {}  # queue -> monotonic time a worker named it
+        self.answered_at: float | None = None  # monotonic time of the last answer
+        self.workers: dict[str, list[str]] = {}  # the last answer: queue -> workers
+        self._warned: dict[str, float] = {}
+
+    # ---- the background thread ----
+
+    def start(self) -> bool:
+        """Start the thread once per process (again after a fork); ``False`` when off."""
+        config = dfws_settings.queue_watch
+        if config is None or dfws_settings.workers != "celery":
+            return False
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid():
+                return True
+            self.use(config)
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, args=(config, self._stop), name="dfws-queue-watch", daemon=True
+            )
+            self._thread.start()
+        return True
+
+    def use(self, config: QueueWatchSettings) -> None:
+        """Forget every answer and read the next ones with ``config`` (``start``, tests)."""
+        self._reset_state()
+        self._config = config
+        self._pid = os.getpid()
+
+    def stop(self) -> None:
+        """Stop the thread (tests) and forget every answer."""
+        with self._lock:
+            self._stop.set()
+            thread, self._thread = self._thread, None
+            self._reset_state()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(5)
+
+    def _reset_state(self) -> None:
+        self.last_seen = {}
+        self.answered_at = None
+        self.workers = {}
+        self._warned = {}
+        self._config = None
+
+    def _run(self, config: QueueWatchSettings, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.refresh(config)
+            stop.wait(config.interval)
+
+    def refresh(self, config: QueueWatchSettings | None = None) -> None:
+        """Ask the workers once; an unreachable broker leaves the last answer as it was."""
+        config = config or self._config or dfws_settings.queue_watch or QueueWatchSettings()
+        try:
+            answer = get_celery_app().control.inspect(timeout=config.timeout).active_queues()
+        except Exception as exc:  # the broker is down: unknown, never a refusal
+            logger.debug("dfws: could not ask the workers for their queues: %r", exc)
+            return
+        self.record(consumed_queues(answer))
+
+    def record(self, workers: dict[str, list[str]], now: float | None = None) -> None:
+        """Store one answer (queue -> workers); log the first one and every change."""
+        now = time.monotonic() if now is None else now
+        first = self.answered_at is None
+        changed = first or set(workers) != set(self.workers)
+        for queue in workers:
+            self.last_seen[queue] = now
+        self.workers = workers
+        self.answered_at = now
+        if changed:
+            logger.info(
+                "dfws: queues with a consumer: %s",
+                ", ".join(f"{q} ({len(w)} worker(s))" for q, w in sorted(workers.items()))
+                or "none (no worker answered)",
+            )
+
+    # ---- what the send path reads ----
+
+    def consumed(self, queue: str, now: float | None = None) -> bool | None:
+        """Whether ``queue`` has a consumer; ``None`` while that is unknown."""
+        config = self._config
+        answered_at = self.answered_at
+        if config is None or answered_at is None or self._pid != os.getpid():
+            return None
+        now = time.monotonic() if now is None else now
+        if now - answered_at > config.grace:  # no answer for a while: the broker is down
+            return None
+        seen = self.last_seen.get(queue)
+        return seen is not None and now - seen <= config.grace
+
+    def require(self, queues: Iterable[str], call_id: str | None = None) -> None:
+        """Raise ``NoConsumer`` for the first of ``queues`` known to have no consumer."""
+        for queue in queues:
+            if self.consumed(queue) is False:
+                command = worker_command(queue)
+                raise NoConsumer(
+                    f"no worker consumes the queue {queue!r}: start one with `{command}`",
+                    queue=queue,
+                    call_id=call_id,
+                )
+
+    def warn(self, queue: str, path: str) -> None:
+        """Log once per queue and interval that a server trigger waits for a consumer."""
+        if self.consumed(queue) is not False:
+            return
+        config = self._config
+        interval = config.warn_interval if config is not None else 60.0
+        now = time.monotonic()
+        with self._lock:
+            last = self._warned.get(queue)
+            if last is not None and now - last < interval:
+                return
+            self._warned[queue] = now
+        logger.warning(
+            "dfws signal %r was sent to the queue %r, which no worker consumes: it waits in "
+            "the broker until one does (`%s`); this is said once per %d s",
+            path,
+            queue,
+            worker_command(queue),
+            round(interval),
+        )
+
+    def describe(self, queue: str) -> str:
+        """A few words for a timeout message: whether a consumer was seen for ``queue``."""
+        state = self.consumed(queue)
+        if state is None:
+            return "unknown whether a worker consumes it"
+        return "a worker consumes it" if state else "no worker consumes it"
+
+
+watch = QueueWatch()
