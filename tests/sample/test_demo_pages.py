@@ -239,3 +239,19 @@ def test_server_announces_its_mode(site: Site, new_context: Callable[[], Any]) -
         output = site.tree.output()
         assert f"dfws demo: {site.url}/" in output and "login: demo / demo" in output
         assert "In-process Celery worker consuming celery,slow" in output
+
+
+def test_header_shows_the_socket_state_and_a_resync_reloads(
+    site: Site, new_context: Callable[[], Any]
+) -> None:
+    page = open_page(new_context(), f"{site.url}/")
+    wait_js(page, "document.querySelector('#dfws-state').classList.contains('state-open')")
+    assert text_of(page, "#dfws-state") == "open"
+    # what the client dispatches when the server says frames were lost for good
+    page.evaluate("window.notReloaded = true")
+    with page.expect_navigation():
+        page.evaluate(
+            "document.dispatchEvent(new CustomEvent('dfws:resync', {detail: {topics: ['0']}}))"
+        )
+    page.wait_for_selector("#dfws-status[data-ready]")
+    assert page.evaluate("window.notReloaded") is None

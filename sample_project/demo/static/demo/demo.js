@@ -24,6 +24,37 @@ DFSignals.connect("demo.message", (opts) => {
   document.getElementById("messages").prepend(item);
 });
 
+// The connection state in the header, from the client's events (dfws:open, dfws:close...).
+function showState(text, title) {
+  const badge = document.getElementById("dfws-state");
+  if (!badge) return;
+  badge.className = `state state-${DFSignals.state}`;
+  badge.textContent = text;
+  badge.title = title || "";
+}
+document.addEventListener("dfws:open", (event) => {
+  showState("open", event.detail.reconnect ? "reconnected" : "");
+});
+document.addEventListener("dfws:close", (event) => {
+  const { code, reason, willRetry, delayMs } = event.detail;
+  if (willRetry) {
+    showState("reconnecting…", `closed with code ${code}; next try in ${Math.round(delayMs)} ms`);
+  } else {
+    // 4001 (session ended), 4003 (key of another session), 4004 (unknown window): a new page fixes it
+    showState(`closed (${reason}): reload the page`, `closed with code ${code}`);
+  }
+});
+// After a reconnect the server replayed what this window missed meanwhile.
+document.addEventListener("dfws:recovered", (event) => {
+  if (event.detail.frames > 0) showState(`open, ${event.detail.frames} missed signal(s) replayed`);
+});
+// Signals were lost for good (the history was trimmed or lost): what the page shows may be
+// stale, so load it again (a page with a list of its own could reload just that list).
+document.addEventListener("dfws:resync", () => {
+  showState("signals lost: reloading…");
+  setTimeout(() => window.location.reload(), 500);
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   DFSignals.call("demo.hello", { sent: performance.now() }).catch(() => {});
 });
