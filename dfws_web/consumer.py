@@ -137,7 +137,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
         store = history()
         if store is None:
             return
-        asked = asked_positions(self.scope, len(self.groups))
+        asked = asked_positions(self.scope)
         window_group = group_name(f"-window.{window_key}")
         self.recovery = Recovery(store, kept(store, self.groups), window_group, asked)
         frames, resync = await self.recovery.replay()

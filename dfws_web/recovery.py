@@ -19,6 +19,7 @@ another at the seam.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -29,11 +30,19 @@ from dfws_celery.history import History, Position
 from dfws_celery.wire import POSITIONS_QUERY, LayerFrame, with_positions
 
 POSITION = re.compile(r"^([0-9a-f]{1,16})\.([0-9]{1,15})$")
+TAG = re.compile(r"^[0-9a-f]{12}$")
 MAX_QUERY = 4096  # bytes of ?dfwspos=: a window has a handful of topics
 
 
-def asked_positions(scope: Mapping[str, Any], topics: int) -> dict[int, Position]:
-    """The positions the browser sent back, by topic index; anything malformed is ignored."""
+def topic_tag(group: str) -> str:
+    """The name of a group in ``"o"`` and ``?dfwspos=``: short, the same for every window
+    of the group (a frame can be tagged once per process), and not the group's name (a
+    window's own group is named after its key)."""
+    return hashlib.blake2s(group.encode(), digest_size=6).hexdigest()
+
+
+def asked_positions(scope: Mapping[str, Any]) -> dict[str, Position]:
+    """The positions the browser sent back, by topic tag; anything malformed is ignored."""
     raw = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(POSITIONS_QUERY)
     if not raw or len(raw[0]) > MAX_QUERY:
         return {}
@@ -43,11 +52,11 @@ def asked_positions(scope: Mapping[str, Any], topics: int) -> dict[int, Position
         return {}
     if not isinstance(value, dict):
         return {}
-    positions: dict[int, Position] = {}
+    positions: dict[str, Position] = {}
     for key, text in value.items():
         match = POSITION.match(text) if isinstance(text, str) else None
-        if match and key.isdigit() and int(key) < topics:
-            positions[int(key)] = (match[1], int(match[2]))
+        if match and TAG.match(key):
+            positions[key] = (match[1], int(match[2]))
     return positions
 
 
@@ -59,10 +68,10 @@ class Recovery:
         store: History,
         groups: list[str],
         window_group: str | None,
-        asked: dict[int, Position],
+        asked: dict[str, Position],
     ) -> None:
         self.store = store
-        self.index = {group: str(i) for i, group in enumerate(groups)}
+        self.tag_of = {group: topic_tag(group) for group in groups}
         self.window_group = window_group
         self.asked = asked
         self.positions: dict[str, Position] = {}
@@ -71,18 +80,18 @@ class Recovery:
         """The frames the browser missed, in order per topic, and the topics it cannot get."""
         frames: list[str] = []
         resync: list[str] = []
-        for group, index in self.index.items():
-            position = self.asked.get(int(index))
+        for group, tag in self.tag_of.items():
+            position = self.asked.get(tag)
             if position is None and group != self.window_group:
                 continue  # a topic the browser had nothing of: live from now on
             missed = await self.store.missed(group, position)
             if missed.epoch is not None:
                 self.positions[group] = (missed.epoch, missed.last)
             if not missed.complete:
-                resync.append(index)
+                resync.append(tag)
                 continue
             for offset, text in missed.frames:
-                frames.append(with_positions(text, {index: f"{missed.epoch}.{offset}"}))
+                frames.append(with_positions(text, {tag: f"{missed.epoch}.{offset}"}))
         return frames, resync
 
     def live(self, event: LayerFrame) -> list[str] | None:
@@ -95,8 +104,8 @@ class Recovery:
         offsets = event["o"]
         tags: list[str] = []
         for group, (epoch, offset) in offsets.items():
-            index = self.index.get(group)
-            if index is None:
+            tag = self.tag_of.get(group)
+            if tag is None:
                 continue
             known = self.positions.get(group)
             if known is not None and known[0] == epoch:
@@ -107,12 +116,12 @@ class Recovery:
             elif known is not None:
                 return None  # the history was lost while this socket was open
             self.positions[group] = (epoch, offset)
-            # index: digits, epoch: hex, offset: an int: nothing to escape
-            tags.append(f'"{index}":"{epoch}.{offset}"')
+            # tag and epoch: hex, offset: an int: nothing to escape
+            tags.append(f'"{tag}":"{epoch}.{offset}"')
         text = event["text"]
         if tags:
             return [f'{text[:-1]},"o":{{{",".join(tags)}}}}}']
-        if not any(group in self.index for group in offsets):
+        if not any(group in self.tag_of for group in offsets):
             return [text]  # not numbered for any of our groups
         return []
 
@@ -123,8 +132,8 @@ class Recovery:
         resync: list[str] = []
         tags: dict[str, str] = {}
         for group, (epoch, offset) in event["o"].items():
-            index = self.index.get(group)
-            if index is None:
+            tag = self.tag_of.get(group)
+            if tag is None:
                 continue
             known = self.positions.get(group)
             if known is not None and known[0] == epoch:
@@ -134,14 +143,14 @@ class Recovery:
                     missed = await self.store.missed(group, known, before=offset)
                     if missed.complete:
                         for missed_offset, missed_text in missed.frames:
-                            tag = {index: f"{epoch}.{missed_offset}"}
-                            frames.append(with_positions(missed_text, tag))
+                            one = {tag: f"{epoch}.{missed_offset}"}
+                            frames.append(with_positions(missed_text, one))
                     else:
-                        resync.append(index)
+                        resync.append(tag)
             elif known is not None:  # the history was lost while this socket was open
-                resync.append(index)
+                resync.append(tag)
             self.positions[group] = (epoch, offset)
-            tags[index] = f"{epoch}.{offset}"
+            tags[tag] = f"{epoch}.{offset}"
         if tags:
             frames.append(with_positions(text, tags))
         return frames, resync

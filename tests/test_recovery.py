@@ -17,6 +17,7 @@ import pytest
 from dfws_celery import WINDOW, WindowInfo, trigger
 from dfws_celery.history import history
 from dfws_celery.topics import group_name
+from dfws_web.recovery import topic_tag
 from tests.layer import window_joined
 from tests.wsclient import connect_window, open_page, window_key
 
@@ -67,7 +68,8 @@ def test_a_reconnecting_window_gets_everything_it_missed_in_order_exactly_once(s
         seen = frames_until_quiet(ws)
     assert contents(seen) == [1, 2, 3]
     positions = last_positions(seen)
-    assert list(positions) == ["0"]  # topic 0: the window's own
+    own = topic_tag(group_name(f"-window.{window_key(cookies)}"))
+    assert list(positions) == [own]  # the window's own topic
     send(cookies, *range(4, 104))  # 100 signals while the socket is down
     with connect_window(server, cookies, query=pos_query(positions)) as ws:
         again = frames_until_quiet(ws)
@@ -76,7 +78,7 @@ def test_a_reconnecting_window_gets_everything_it_missed_in_order_exactly_once(s
     assert contents(again) == list(range(4, 105))
     recovered = [f["recovered"] for f in again if "recovered" in f]
     assert recovered == [{"frames": 100, "resync": []}]
-    offsets = [int(f["o"]["0"].split(".")[1]) for f in again if "o" in f]
+    offsets = [int(f["o"][own].split(".")[1]) for f in again if "o" in f]
     assert offsets == list(range(4, 105))
 
 
@@ -92,10 +94,11 @@ def test_signals_sent_before_the_first_connect_reach_the_window(server):
 def test_a_position_from_a_lost_history_asks_the_page_to_resync(server):
     cookies = open_page(server)
     send(cookies, 1)
-    stale = {"0": "0badc0de.1"}  # another epoch: that history is gone
+    own = topic_tag(group_name(f"-window.{window_key(cookies)}"))
+    stale = {own: "0badc0de.1"}  # another epoch: that history is gone
     with connect_window(server, cookies, query=pos_query(stale)) as ws:
         frames = frames_until_quiet(ws)
-        assert frames == [{"recovered": {"frames": 0, "resync": ["0"]}}]
+        assert frames == [{"recovered": {"frames": 0, "resync": [own]}}]
         send(cookies, 2)  # and the socket goes on from the current position
         assert contents(frames_until_quiet(ws)) == [2]
 

@@ -10,7 +10,7 @@ import pytest
 
 from dfws_celery.conf import HistorySettings
 from dfws_celery.history import LocalHistory, missed_from
-from dfws_web.recovery import Recovery, asked_positions
+from dfws_web.recovery import Recovery, asked_positions, topic_tag
 
 
 def frames(*offsets: int) -> list[tuple[int, str]]:
@@ -59,12 +59,18 @@ def scope(query: str) -> dict:
 
 
 def test_positions_the_browser_sends_back_are_checked_one_by_one():
-    query = "dfwskey=k&dfwspos=" + quote(
-        json.dumps({"0": "ab12.7", "1": "zz.1", "2": "ab.-1", "7": "ab.1", "x": "ab.1"})
-    )
-    assert asked_positions(scope(query), topics=3) == {0: ("ab12", 7)}
-    assert asked_positions(scope("dfwspos=%5B%5D"), topics=3) == {}
-    assert asked_positions(scope("dfwspos=" + "1" * 5000), topics=3) == {}
+    tag = topic_tag("dfws.room")
+    sent = {tag: "ab12.7", "0": "ab.1", "0" * 13: "ab.1", "f" * 12: "zz.1", "a" * 12: "ab.-1"}
+    query = "dfwskey=k&dfwspos=" + quote(json.dumps(sent))
+    assert asked_positions(scope(query)) == {tag: ("ab12", 7)}
+    assert asked_positions(scope("dfwspos=%5B%5D")) == {}
+    assert asked_positions(scope("dfwspos=" + "1" * 5000)) == {}
+
+
+def test_a_topic_tag_is_short_stable_and_names_no_window_key():
+    tag = topic_tag("dfws.-window.secretkey")
+    assert tag == topic_tag("dfws.-window.secretkey") and len(tag) == 12
+    assert "secret" not in tag and tag != topic_tag("dfws.-window.otherkey")
 
 
 def test_live_frames_pass_once_in_order_and_holes_are_filled():
@@ -77,7 +83,7 @@ def test_live_frames_pass_once_in_order_and_holes_are_filled():
     assert asyncio.run(recovery.replay()) == ([], [])
     one = publish(["w", "u"], '{"n":1}')
     sent = recovery.live(one)
-    assert len(sent) == 1 and json.loads(sent[0])["o"].keys() == {"0", "1"}
+    assert len(sent) == 1 and json.loads(sent[0])["o"].keys() == {topic_tag("w"), topic_tag("u")}
     assert recovery.live(one) == []  # the copy through the other group
     store.append(["w"], '{"n":2}')  # kept, never delivered
     three = publish(["w"], '{"n":3}')
@@ -94,4 +100,4 @@ def test_a_history_lost_while_connected_asks_for_a_resync():
     lost = {"type": "dfws.frame", "text": '{"n":1}', "o": {"w": ("bbbb", 1)}}
     assert recovery.live(lost) is None
     sent, resync = asyncio.run(recovery.alive(lost))
-    assert resync == ["0"] and json.loads(sent[0])["o"] == {"0": "bbbb.1"}
+    assert resync == [topic_tag("w")] and json.loads(sent[0])["o"] == {topic_tag("w"): "bbbb.1"}
