@@ -23,6 +23,8 @@ from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_
 from django.core.exceptions import ImproperlyConfigured
 
 from dfws_celery.history import History, history, kept
+from dfws_celery.metrics import publish_failed
+from dfws_celery.outages import OUTAGE_ERRORS
 from dfws_celery.pubsub import sync_publisher
 from dfws_celery.wire import layer_frame
 
@@ -44,7 +46,11 @@ def channel_layer() -> BaseChannelLayer:
 
 async def apublish(groups: Iterable[str], frame: str) -> None:
     """Send the text ``frame`` to every consumer of each group."""
-    await asend(groups, layer_frame(frame))
+    try:
+        await asend(groups, layer_frame(frame))
+    except OUTAGE_ERRORS:
+        publish_failed()
+        raise
 
 
 async def asend(groups: Iterable[str], message: Mapping[str, Any]) -> None:
@@ -145,7 +151,11 @@ warm_loop = WarmLoop()
 
 def publish(groups: Iterable[str], frame: str) -> None:
     """Sync version of :func:`apublish`, through the process's warm loop."""
-    send(groups, layer_frame(frame))
+    try:
+        send(groups, layer_frame(frame))
+    except OUTAGE_ERRORS:
+        publish_failed()
+        raise
 
 
 def _numbered(groups: list[str], message: Mapping[str, Any]) -> tuple[History | None, list[str]]:

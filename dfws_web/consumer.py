@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
+from dfws_celery import metrics as dfws_metrics
 from dfws_celery._compat import handler_of
 from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import BadFrame, ErrorType, SignalError, Unavailable
@@ -83,6 +84,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
     joined_at: float = 0.0
     recovery: Recovery | None = None
     members: Membership | None = None
+    metrics: dfws_metrics.Instruments | None = None
+    timer: dfws_metrics.CallTimer | None = None
 
     async def connect(self) -> None:
         self.groups = []
@@ -123,6 +126,10 @@ class SignalConsumer(AsyncWebsocketConsumer):
         self.limits = limits
         self.window_key = key
         self.window_info = window_info
+        self.metrics = dfws_metrics.get()
+        if self.metrics is not None:
+            self.metrics.windows.inc()
+            self.timer = dfws_metrics.CallTimer(self.metrics)
         if isinstance(self.channel_layer, InMemoryChannelLayer):
             warm_loop.adopt_current()
         self.groups = [group_name(topic) for topic in entry["topics"]]
@@ -152,6 +159,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
             await self.limits.close()
         if self.members is not None:
             await self.members.leave()
+        if self.metrics is not None:
+            self.metrics.windows.dec()
+            self.metrics = None
 
     async def current(self, window_info: WindowInfoValues) -> WindowInfoValues | None:
         """``sessions.check_window`` in a thread, skipped for windows without a session."""
@@ -205,6 +215,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
         if self.window_key is None:
             return
         if text_data == HEARTBEAT:
+            if self.metrics is not None:
+                self.metrics.heartbeats_in.inc()
             await self.send(text_data=HEARTBEAT)
             await self.refresh_groups()
             if self.limits is not None:
@@ -216,6 +228,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
             await self.refuse(BadFrame("binary frames are not accepted"), None)
             return
         assert self.limits is not None  # set with window_key
+        if self.metrics is not None:
+            self.metrics.calls_in.inc()
+        started = time.monotonic()
         call_id = signal_name = None
         handlers: list[tuple[str, str | None]] = []
         try:
@@ -250,6 +265,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
             error = Unavailable(
                 f"the call could not be queued ({type(exc).__name__})", call_id=call_id
             )
+            if self.metrics is not None:
+                self.metrics.refusals.labels(error.type).inc()
             await self.send(text_data=refusal_frame(error.body(), call_id))
             return
         for _handler, refused in forwarded.refused:
@@ -262,6 +279,10 @@ class SignalConsumer(AsyncWebsocketConsumer):
         await self.send(
             text_data=ack_frame(call_id, forwarded.handlers, dfws_settings.call_timeout)
         )
+        if self.timer is not None:
+            at_edge = {name for name, _ in forwarded.refused}
+            sent = [name for name in forwarded.handlers if name not in at_edge]
+            self.timer.sent(frame["signal"], call_id, sent, started)
         for handler, refused in forwarded.refused:
             await self.send(text_data=error_frame(call_id, handler, refused.body()))
 
@@ -274,6 +295,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
     async def refuse(self, error: SignalError, text: str | None) -> None:
         """Answer a refused frame; log the first few, sum up the rest, close an abuser."""
         log_it, summary, close = self.refusals.count(error.type)
+        if self.metrics is not None:
+            self.metrics.refusals.labels(error.type).inc()
         if log_it:
             # JS-only signals (html.*) called in the page reach us too: not worth a warning
             level = logging.DEBUG if error.type == ErrorType.UNKNOWN_SIGNAL else logging.WARNING
@@ -306,7 +329,18 @@ class SignalConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=frame)
             if resync:
                 await self.send(text_data=recovered_frame(0, resync))
-        if self.limits is not None and self.limits.pending:
+        timed = self.timer is not None and self.timer.pending
+        if timed or (self.limits is not None and self.limits.pending):
             answer = answer_of(text)
             if answer is not None:
-                self.limits.answered(*answer)
+                if self.limits is not None:
+                    self.limits.answered(*answer)
+                if self.timer is not None:
+                    self.timer.answered(*answer)
+
+    async def send(  # type: ignore[override]  # the stubs know AsyncConsumer.send only
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        if self.metrics is not None:
+            self.metrics.frames_out.inc()
+        await super().send(text_data, bytes_data, close)

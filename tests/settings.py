@@ -102,6 +102,8 @@ WEBSOCKET_PRESENCE = {
     "topics": ["room-"],
     "process_ttl": int(os.environ.get("DFWS_TEST_PRESENCE_PROCESS_TTL", "10")),
 }
+# the test project exposes its Prometheus metrics at /metrics/ (tests/test_metrics.py)
+WEBSOCKET_METRICS = True
 # the default unless a test's private daphne asks for a short one
 WEBSOCKET_SESSION_RECHECK = int(os.environ.get("DFWS_TEST_SESSION_RECHECK", "60"))
 

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from django.views.static import serve
 
 import dfws_web
+from dfws_web.metrics_view import metrics
 from tests.testapp import views
 
 STATIC_ROOT = Path(dfws_web.__file__).resolve().parent / "static"
@@ -16,6 +17,7 @@ urlpatterns = [
     path("create-and-trigger/", views.create_and_trigger, name="create_and_trigger"),
     path("login/<str:username>/", views.login_as, name="login_as"),
     path("logout/", views.logout_view, name="logout"),
+    path("metrics/", metrics, name="metrics"),
 ]
 
 # daphne serves no static files: the browser tests need the client script

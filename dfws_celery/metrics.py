@@ -1,0 +1,131 @@
+"""Prometheus metrics (opt-in: ``WEBSOCKET_METRICS = True`` and ``pip install dfws[metrics]``).
+
+What is counted, and where:
+
+* ``dfws_windows_connected`` (gauge): sockets accepted and open, per process
+  (summed over live processes in multiprocess mode);
+* ``dfws_frames_received_total{kind}`` / ``dfws_frames_sent_total``: frames
+  through the consumers (``kind``: ``call``, ``heartbeat``);
+* ``dfws_refusals_total{type}``: frames refused at the edge (``ErrorType``);
+* ``dfws_calls_total{signal}`` and ``dfws_call_seconds{signal}`` (histogram):
+  browser calls forwarded, and the time from the frame's arrival to each
+  handler's answer passing the same socket (browser → worker → browser, minus
+  the network);
+* ``dfws_publish_errors_total``: publishes the channel layer refused (Redis
+  unreachable), in web and worker processes alike.
+
+The hot path pays one global read when metrics are off (:func:`get` returns
+``None``), a counter increment when on.  Several processes (daphne, gunicorn,
+Celery workers) share their counts through ``PROMETHEUS_MULTIPROC_DIR``, an
+empty directory set in every process's environment before it starts;
+``dfws_web.metrics_view`` then reads them all (``prometheus_client``'s
+multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+from dfws_celery.conf import dfws_settings
+
+# browser calls answered within tens of milliseconds to a minute
+CALL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+PENDING_CAP = 1000  # calls timed per socket at once; the oldest is dropped past it
+
+
+class Instruments:
+    """The metric objects, created once per process."""
+
+    def __init__(self) -> None:
+        try:
+            from prometheus_client import Counter, Gauge, Histogram
+        except ImportError as exc:
+            raise ImproperlyConfigured(
+                "WEBSOCKET_METRICS = True needs prometheus_client: pip install 'dfws[metrics]'"
+            ) from exc
+        self.windows = Gauge(
+            "dfws_windows_connected",
+            "Websockets of windows accepted and open",
+            multiprocess_mode="livesum",
+        )
+        frames_in = Counter("dfws_frames_received_total", "Frames received from browsers", ["kind"])
+        self.calls_in = frames_in.labels("call")
+        self.heartbeats_in = frames_in.labels("heartbeat")
+        self.frames_out = Counter("dfws_frames_sent_total", "Frames sent to browsers")
+        self.refusals = Counter(
+            "dfws_refusals_total", "Frames refused at the websocket edge", ["type"]
+        )
+        self.calls = Counter("dfws_calls_total", "Browser calls forwarded to handlers", ["signal"])
+        self.call_seconds = Histogram(
+            "dfws_call_seconds",
+            "From a call frame's arrival to a handler's answer leaving for the browser",
+            ["signal"],
+            buckets=CALL_BUCKETS,
+        )
+        self.publish_errors = Counter(
+            "dfws_publish_errors_total", "Publishes to the channel layer that failed"
+        )
+
+
+_instruments: Instruments | None = None
+_on: bool | None = None  # None: the setting is not read yet
+
+
+def get() -> Instruments | None:
+    """The metrics, or ``None`` when ``WEBSOCKET_METRICS`` is off."""
+    global _on, _instruments
+    if _on is None:
+        _on = dfws_settings.metrics
+    if not _on:
+        return None
+    if _instruments is None:
+        _instruments = Instruments()
+    return _instruments
+
+
+def _setting_changed(*, setting: str, **kwargs: Any) -> None:
+    global _on
+    if setting == "WEBSOCKET_METRICS":
+        _on = None
+
+
+setting_changed.connect(_setting_changed)
+
+
+def publish_failed() -> None:
+    metrics = get()
+    if metrics is not None:
+        metrics.publish_errors.inc()
+
+
+class CallTimer:
+    """The browser calls of one socket waiting for their answers, to time them."""
+
+    def __init__(self, metrics: Instruments) -> None:
+        self.metrics = metrics
+        # (call_id, handler) -> (signal, monotonic time of the call frame)
+        self.pending: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
+
+    def sent(self, signal: str, call_id: str, handlers: list[str], started: float) -> None:
+        self.metrics.calls.labels(signal).inc()
+        for handler in handlers:
+            self.pending[(call_id, handler)] = (signal, started)
+        while len(self.pending) > PENDING_CAP:
+            self.pending.popitem(last=False)
+
+    def answered(self, call_id: str, handler: str) -> None:
+        found = self.pending.pop((call_id, handler), None)
+        if found is not None:
+            signal, started = found
+            self.metrics.call_seconds.labels(signal).observe(time.monotonic() - started)
+
+
+def multiprocess_dir() -> str | None:
+    """``PROMETHEUS_MULTIPROC_DIR``, when set."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")

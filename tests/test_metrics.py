@@ -1,0 +1,78 @@
+"""Prometheus metrics over a real socket (issue 13): a scripted scenario, then the scrape.
+
+A private daphne writes its metrics to a ``PROMETHEUS_MULTIPROC_DIR`` of its own
+(the multiprocess mode a site with several processes uses); the test reads them
+back through the test project's ``/metrics/`` view.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from dfws_celery.wire import HEARTBEAT
+from tests import services
+from tests.layer import window_joined
+from tests.wsclient import connect_window, open_page, receive_json, window_key
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the worker stores its results
+
+
+def scrape(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    with urllib.request.urlopen(base + "/metrics/", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_the_metrics_view_counts_a_scripted_scenario(worker, log_dir, tmp_path):
+    env = services.test_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    daphne = services.daphne(None, env, log_dir, name="daphne-metrics")
+    try:
+        cookies = open_page(daphne.url)
+        with connect_window(daphne.url, cookies) as ws:
+            window_joined(ws, window_key(cookies))  # one heartbeat and its echo
+            received = 1
+            for n in (1, 2):
+                ws.send(
+                    json.dumps({"signal": "tests.ping", "opts": {"value": n}, "call_id": f"p{n}"})
+                )
+                ack, result = receive_json(ws), receive_json(ws)
+                assert ack["ack"]["handlers"] and result["result"] == n + 1, (ack, result)
+                received += 2
+            ws.send("not json")
+            assert receive_json(ws)["error"]["type"] == "bad_frame"
+            ws.send(json.dumps({"signal": "tests.nobody", "opts": {}, "call_id": "u1"}))
+            assert receive_json(ws)["error"]["type"] == "unknown_signal"
+            ws.send(HEARTBEAT)  # every frame sent before its echo has arrived
+            while ws.recv(timeout=10) != HEARTBEAT:
+                received += 1
+            received += 3
+            during = scrape(daphne.url)
+        after = services.wait_until(
+            lambda: (s := scrape(daphne.url))[("dfws_windows_connected", ())] == 0 and s,
+            10,
+            "the window to count as gone",
+        )
+    finally:
+        daphne.stop()
+    assert during[("dfws_windows_connected", ())] == 1
+    assert during[("dfws_frames_received_total", (("kind", "heartbeat"),))] == 2
+    assert during[("dfws_frames_received_total", (("kind", "call"),))] == 4
+    assert during[("dfws_frames_sent_total", ())] == received
+    assert during[("dfws_refusals_total", (("type", "bad_frame"),))] == 1
+    assert during[("dfws_refusals_total", (("type", "unknown_signal"),))] == 1
+    ping = (("signal", "tests.ping"),)
+    assert during[("dfws_calls_total", ping)] == 2
+    assert during[("dfws_call_seconds_count", ping)] == 2
+    assert 0 < during[("dfws_call_seconds_sum", ping)] < 10
+    # the answers came back within a few seconds: both in the 5 s bucket
+    assert during[("dfws_call_seconds_bucket", (("le", "5.0"), *ping))] == 2
+    assert after[("dfws_publish_errors_total", ())] == 0
+    assert list(tmp_path.glob("*.db")), "the metrics went through the multiprocess directory"
