@@ -121,7 +121,7 @@ def generate() -> str:
         "",
         "/**",
         " * Query parameter of the websocket URL with the positions a reconnecting client",
-        ' * saw last, JSON: `{"<topic index>": "<epoch>.<offset>"}`, the map every frame',
+        ' * saw last, JSON: `{"<topic tag>": "<epoch>.<offset>"}`, the map every frame',
         ' * relayed from a topic carries as `"o"`.',
         " */",
         f"export const POSITIONS_QUERY = {json.dumps(wire.POSITIONS_QUERY)};",

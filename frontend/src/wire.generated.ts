@@ -6,7 +6,7 @@ export const HEARTBEAT = "--heartbeat--";
 
 /**
  * Query parameter of the websocket URL with the positions a reconnecting client
- * saw last, JSON: `{"<topic index>": "<epoch>.<offset>"}`, the map every frame
+ * saw last, JSON: `{"<topic tag>": "<epoch>.<offset>"}`, the map every frame
  * relayed from a topic carries as `"o"`.
  */
 export const POSITIONS_QUERY = "dfwspos";
