@@ -117,9 +117,9 @@ class ProgressFrame(TypedDict):
 
 # Every frame a window gets through one of its groups ends with ``"o"``: for each
 # of the window's topics that carried the frame (named by a tag, 12 hex digits, the same
-# for every window of the topic), ``"<epoch>.<offset>"``, its position in its history.  The client keeps the
-# last position per topic and sends them back when it reconnects (``?dfwspos=``, the
-# same map as JSON); the server replays what it missed, then says so:
+# for every window of the topic), ``"<epoch>.<offset>"``, its position in its history.
+# The client keeps the last position per topic and sends them back when it reconnects
+# (``?dfwspos=``, the same map as JSON); the server replays what it missed, then says so:
 Positions = dict[str, str]
 POSITIONS_QUERY = "dfwspos"
 
