@@ -30,12 +30,12 @@ export interface CloseDetail {
 export interface RecoveredDetail {
   /** Frames the server replayed (they ran before this event). */
   frames: number;
-  /** Indexes of the topics that lost frames that could not be replayed (see `resync`). */
+  /** Tags of the topics that lost frames that could not be replayed (see `resync`). */
   resync: string[];
 }
 
 export interface ResyncDetail {
-  /** Indexes (in the order of the page's topics) of the topics that lost frames. */
+  /** Tags of the topics that lost frames (opaque names, the keys of each frame's `"o"`). */
   topics: string[];
 }
 

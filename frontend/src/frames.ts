@@ -60,14 +60,14 @@ export type ServerFrame =
   | { kind: "frame_error"; error: ErrorInfo }
   /**
    * The server replayed `frames` frames this window missed while disconnected;
-   * the topics of `resync` (their indexes) lost frames that cannot be replayed.
+   * the topics of `resync` (their tags) lost frames that cannot be replayed.
    */
   | { kind: "recovered"; frames: number; resync: string[] };
 
 /** A text frame from the server: what it says, and the positions (`"o"`) it carries, if any. */
 export interface ServerMessage {
   frame: ServerFrame | string;
-  /** `{"<topic index>": "<epoch>.<offset>"}` of a frame relayed from the window's topics. */
+  /** `{"<topic tag>": "<epoch>.<offset>"}` of a frame relayed from the window's topics. */
   positions: Positions | undefined;
 }
 
@@ -98,19 +98,22 @@ export function decodeServerMessage(text: string): ServerMessage {
   return { frame: decodeObject(raw), positions: decodePositions(raw.o) };
 }
 
-/** The `"o"` member: topic index -> "<epoch>.<offset>"; anything else in it is left out. */
+/** The `"o"` member: topic tag -> "<epoch>.<offset>"; anything else in it is left out. */
 function decodePositions(raw: unknown): Positions | undefined {
   if (!isRecord(raw)) return undefined;
   const positions: Positions = {};
   let any = false;
-  for (const [index, position] of Object.entries(raw)) {
-    if (/^[0-9]{1,6}$/.test(index) && typeof position === "string" && POSITION.test(position)) {
-      positions[index] = position;
+  for (const [tag, position] of Object.entries(raw)) {
+    if (TAG.test(tag) && typeof position === "string" && POSITION.test(position)) {
+      positions[tag] = position;
       any = true;
     }
   }
   return any ? positions : undefined;
 }
+
+/** A topic's name in `"o"`: opaque to the client (12 hex digits today), kept short. */
+const TAG = /^[0-9A-Za-z_-]{1,32}$/;
 
 /** What the server accepts back in `?dfwspos=` (`dfws_web.recovery.POSITION`). */
 const POSITION = /^[0-9a-f]{1,16}\.[0-9]{1,15}$/;

@@ -1,6 +1,6 @@
 /**
  * Where this window is in each of its topics: the last `"o"` the server sent
- * per topic index, sent back in the socket URL (`?dfwspos=`) when it
+ * per topic (named by a tag), sent back in the socket URL (`?dfwspos=`) when it
  * reconnects so that the server replays what was missed meanwhile.
  */
 import { POSITIONS_QUERY, type Positions } from "./wire.generated";
@@ -13,7 +13,7 @@ export class PositionBook {
     if (positions !== undefined) Object.assign(this.positions, positions);
   }
 
-  /** The last position seen per topic index. */
+  /** The last position seen per topic tag. */
   snapshot(): Positions {
     return { ...this.positions };
   }

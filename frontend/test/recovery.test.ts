@@ -10,6 +10,10 @@ beforeEach(() => {
   vi.spyOn(Math, "random").mockReturnValue(1); // the first reconnect waits reconnectBaseMs (500)
 });
 
+// topics are named by tags in "o" and ?dfwspos= (12 hex digits, opaque to the client)
+const T0 = "a1b2c3d4e5f6";
+const T1 = "0f1e2d3c4b5a";
+
 const KEYED_URL = "ws://testserver/ws/?dfwskey=w1%3Asig";
 
 /** The positions a socket's URL carries (`?dfwspos=`), or null. */
@@ -43,13 +47,13 @@ describe("positions", () => {
 
   it("keeps the last position of each topic and sends them back in the URL when reconnecting", () => {
     const { socket } = connectedClient();
-    socket.receive(signal(1, { "0": "ab12cd34.56" }));
-    socket.receive(signal(2, { "0": "ab12cd34.57", "1": "ff00aa11.2" }));
-    socket.receive(signal(3, { "1": "ff00aa11.3" }));
+    socket.receive(signal(1, { [T0]: "ab12cd34.56" }));
+    socket.receive(signal(2, { [T0]: "ab12cd34.57", [T1]: "ff00aa11.2" }));
+    socket.receive(signal(3, { [T1]: "ff00aa11.3" }));
     socket.receive({ call_id: "x", ack: { handlers: [] } }); // the consumer's own frame: no "o"
     const next = reconnect(socket);
-    expect(sentPositions(next)).toEqual({ "0": "ab12cd34.57", "1": "ff00aa11.3" });
-    expect(next.url.startsWith(`${SOCKET_URL}?${POSITIONS_QUERY}=%7B%220%22%3A%22ab12cd34.57%22`)).toBe(true);
+    expect(sentPositions(next)).toEqual({ [T0]: "ab12cd34.57", [T1]: "ff00aa11.3" });
+    expect(next.url.startsWith(`${SOCKET_URL}?${POSITIONS_QUERY}=%7B%22a1b2c3d4e5f6%22%3A%22ab12cd34.57%22`)).toBe(true);
   });
 
   it("appends the positions after the window key, and updates them from the replay", () => {
@@ -58,31 +62,31 @@ describe("positions", () => {
     client.api.connectSocket(KEYED_URL, FakeSocket);
     const socket = FakeSocket.latest();
     socket.open();
-    socket.receive(signal(1, { "0": "e1.1" }));
+    socket.receive(signal(1, { [T0]: "e1.1" }));
     const second = reconnect(socket);
     expect(new URL(second.url).searchParams.get("dfwskey")).toBe("w1:sig");
-    expect(sentPositions(second)).toEqual({ "0": "e1.1" });
-    second.receive(signal(2, { "0": "e1.2" }));
+    expect(sentPositions(second)).toEqual({ [T0]: "e1.1" });
+    second.receive(signal(2, { [T0]: "e1.2" }));
     second.receive({ recovered: { frames: 1, resync: [] } });
-    expect(sentPositions(reconnect(second))).toEqual({ "0": "e1.2" });
+    expect(sentPositions(reconnect(second))).toEqual({ [T0]: "e1.2" });
     expect(client.api.windowKey).toBe("w1:sig");
   });
 
   it("records positions of frames it drops: a duplicate, a frame it does not understand", () => {
     const { socket } = connectedClient();
-    socket.receive(signal(1, { "0": "e1.1" }));
-    socket.receive(signal(1, { "0": "e1.2" })); // relayed twice under another offset
-    socket.receive({ something: "new", o: { "0": "e1.3" } });
+    socket.receive(signal(1, { [T0]: "e1.1" }));
+    socket.receive(signal(1, { [T0]: "e1.2" })); // relayed twice under another offset
+    socket.receive({ something: "new", o: { [T0]: "e1.3" } });
     expect(takeConsole("warn")[0]?.join(" ")).toMatch(/ignored a frame from the server/);
-    expect(sentPositions(reconnect(socket))).toEqual({ "0": "e1.3" });
+    expect(sentPositions(reconnect(socket))).toEqual({ [T0]: "e1.3" });
   });
 
   it("ignores malformed positions", () => {
     const { socket } = connectedClient();
-    socket.receive(signal(1, { "0": "e1.1" }));
-    socket.receive({ ...signal(2, {}), o: { "0": "not a position", x: "e1.9", "1": 5 } });
+    socket.receive(signal(1, { [T0]: "e1.1" }));
+    socket.receive({ ...signal(2, {}), o: { [T0]: "not a position", "x y": "e1.9", [T1]: 5 } });
     socket.receive({ ...signal(3, {}), o: ["e1.4"] });
-    expect(sentPositions(reconnect(socket))).toEqual({ "0": "e1.1" });
+    expect(sentPositions(reconnect(socket))).toEqual({ [T0]: "e1.1" });
   });
 
   it("keeps the positions for the same window and forgets them for another", () => {
@@ -90,9 +94,9 @@ describe("positions", () => {
     const client = createClient();
     client.api.connectSocket(KEYED_URL, FakeSocket);
     FakeSocket.latest().open();
-    FakeSocket.latest().receive(signal(1, { "0": "e1.1" }));
+    FakeSocket.latest().receive(signal(1, { [T0]: "e1.1" }));
     client.api.connectSocket(KEYED_URL, FakeSocket);
-    expect(sentPositions(FakeSocket.latest())).toEqual({ "0": "e1.1" });
+    expect(sentPositions(FakeSocket.latest())).toEqual({ [T0]: "e1.1" });
     client.api.connectSocket("ws://testserver/ws/?dfwskey=w2%3Asig", FakeSocket);
     expect(sentPositions(FakeSocket.latest())).toBeNull();
   });
@@ -103,9 +107,9 @@ describe("the replay", () => {
     const { client, socket } = connectedClient();
     const seen: unknown[] = [];
     client.api.connect("a.n", (opts) => seen.push(opts.n));
-    socket.receive(signal(1, { "0": "e1.1" }));
+    socket.receive(signal(1, { [T0]: "e1.1" }));
     const next = reconnect(socket);
-    for (const n of [1, 2, 3, 2]) next.receive(signal(n, { "0": `e1.${n}` }));
+    for (const n of [1, 2, 3, 2]) next.receive(signal(n, { [T0]: `e1.${n}` }));
     next.receive({ recovered: { frames: 3, resync: [] } });
     expect(seen).toEqual([1, 2, 3]);
   });
@@ -121,15 +125,15 @@ describe("the replay", () => {
     const next = FakeSocket.latest();
     next.open();
     expect(next.frames()).toEqual([]); // sent already: not sent again
-    next.receive({ call_id: callId, handler: "t.1", result: 42, o: { "0": "e1.7" } });
-    next.receive({ call_id: callId, handler: "t.1", result: 42, o: { "0": "e1.7" } }); // twice
+    next.receive({ call_id: callId, handler: "t.1", result: 42, o: { [T0]: "e1.7" } });
+    next.receive({ call_id: callId, handler: "t.1", result: 42, o: { [T0]: "e1.7" } }); // twice
     next.receive({ recovered: { frames: 1, resync: [] } });
     await expect(promise).resolves.toEqual([42]);
   });
 
   it("sends a call made while disconnected after the reconnect and resolves it", async () => {
     const { client, socket } = connectedClient();
-    socket.receive(signal(1, { "0": "e1.1" }));
+    socket.receive(signal(1, { [T0]: "e1.1" }));
     socket.drop();
     const promise = client.api.call("a.later");
     vi.advanceTimersByTime(500);
@@ -138,7 +142,7 @@ describe("the replay", () => {
     const callId = next.lastCallId();
     next.receive({ recovered: { frames: 0, resync: [] } });
     next.receive({ call_id: callId, ack: { handlers: ["t.1"] } });
-    next.receive({ call_id: callId, handler: "t.1", result: "ok", o: { "0": "e1.2" } });
+    next.receive({ call_id: callId, handler: "t.1", result: "ok", o: { [T0]: "e1.2" } });
     await expect(promise).resolves.toEqual(["ok"]);
   });
 });
@@ -151,9 +155,9 @@ describe("events", () => {
     client.api.on("recovered", (detail) => order.push(`recovered ${JSON.stringify(detail)}`));
     const dom = vi.fn();
     document.addEventListener("dfws:recovered", dom);
-    socket.receive(signal(1, { "0": "e1.1" }));
+    socket.receive(signal(1, { [T0]: "e1.1" }));
     const next = reconnect(socket);
-    next.receive(signal(2, { "0": "e1.2" }));
+    next.receive(signal(2, { [T0]: "e1.2" }));
     next.receive({ recovered: { frames: 1, resync: [] } });
     document.removeEventListener("dfws:recovered", dom);
     expect(order).toEqual(["signal 1", "signal 2", 'recovered {"frames":1,"resync":[]}']);
@@ -167,18 +171,18 @@ describe("events", () => {
     client.api.on("resync", (d) => seen.push(`resync ${d.topics.join()}`));
     const dom = vi.fn();
     document.addEventListener("dfws:resync", dom);
-    socket.receive(signal(1, { "0": "e1.1", "1": "e2.1" }));
+    socket.receive(signal(1, { [T0]: "e1.1", [T1]: "e2.1" }));
     const next = reconnect(socket);
-    next.receive({ recovered: { frames: 0, resync: ["1"] } });
-    expect(takeConsole("warn")[0]?.join(" ")).toMatch(/frames of topic\(s\) 1 were lost/);
+    next.receive({ recovered: { frames: 0, resync: [T1] } });
+    expect(takeConsole("warn")[0]?.join(" ")).toMatch(new RegExp(`frames of topic\\(s\\) ${T1} were lost`));
     // later, a gap the server could not fill: resync only
-    next.receive({ recovered: { frames: 0, resync: ["0", "1"] } });
+    next.receive({ recovered: { frames: 0, resync: [T0, T1] } });
     takeConsole("warn");
     document.removeEventListener("dfws:resync", dom);
-    expect(seen).toEqual(["recovered 0 1", "resync 1", "resync 0,1"]);
+    expect(seen).toEqual([`recovered 0 ${T1}`, `resync ${T1}`, `resync ${T0},${T1}`]);
     expect(dom.mock.calls.map(([e]) => (e as CustomEvent).detail)).toEqual([
-      { topics: ["1"] },
-      { topics: ["0", "1"] },
+      { topics: [T1] },
+      { topics: [T0, T1] },
     ]);
   });
 
