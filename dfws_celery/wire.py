@@ -46,8 +46,10 @@ WindowInfoValues = dict[str, Any]
 class CloseCode(IntEnum):
     """Websocket close codes the server sends when it refuses a window.
 
-    After one of these the client warns and waits the longest reconnect delay
-    (``reconnectCapMs``, 30 s) instead of retrying at once: a reload fixes it.
+    After 4001, 4003 or 4004 the client warns and stops (``state`` "closed", a
+    ``close`` event with ``willRetry`` false): only a new page fixes them.  After
+    4008 or 4029 it warns and waits the longest reconnect delay (``reconnectCapMs``,
+    30 s) instead of retrying at once.
     """
 
     SESSION_ENDED = 4001

@@ -15,8 +15,10 @@ export type Positions = Record<string, string>;
 /**
  * Websocket close codes the server sends when it refuses a window.
  *
- * After one of these the client warns and waits the longest reconnect delay
- * (`reconnectCapMs`, 30 s) instead of retrying at once: a reload fixes it.
+ * After 4001, 4003 or 4004 the client warns and stops (`state` "closed", a
+ * `close` event with `willRetry` false): only a new page fixes them.  After
+ * 4008 or 4029 it warns and waits the longest reconnect delay (`reconnectCapMs`,
+ * 30 s) instead of retrying at once.
  */
 export const CloseCode = {
   /**
