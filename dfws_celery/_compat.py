@@ -64,6 +64,40 @@ def shard_of(name: str, shards: int) -> int:
     return int(_consistent_hash(name, shards))
 
 
+class PubSubProcess:
+    """What one event loop of ``RedisPubSubChannelLayer`` holds, as the fan-out needs it.
+
+    channels_redis keeps, per event loop, a ``RedisPubSubLoopLayer`` whose
+    ``channels`` maps a local channel name to its ``asyncio.Queue`` of raw
+    messages and ``groups`` maps a group's Pub/Sub channel to its local
+    channel names; each shard's ``_receive_message(message)`` spreads what
+    its subscription received into those queues (channels_redis 4.x).
+    """
+
+    def __init__(self, layer: Any) -> None:
+        self.loop_layer = layer._get_layer()
+
+    @property
+    def channels(self) -> dict[str, Any]:
+        return self.loop_layer.channels  # type: ignore[no-any-return]
+
+    @property
+    def groups(self) -> dict[str, set[str]]:
+        return self.loop_layer.groups  # type: ignore[no-any-return]
+
+    def deserialize(self, data: bytes) -> Any:
+        return self.loop_layer.channel_layer.deserialize(data)
+
+    def hook_receivers(
+        self, hook: Callable[[Any, Callable[[Any], None]], Callable[[Any], None]]
+    ) -> None:
+        """Replace each shard's ``_receive_message`` by ``hook(shard, original)``, once."""
+        for shard in self.loop_layer._shards:
+            if not getattr(shard, "_dfws_hooked", False):
+                shard._receive_message = hook(shard, shard._receive_message)
+                shard._dfws_hooked = True
+
+
 # ---- Django's RedisCache ----
 
 

@@ -22,7 +22,7 @@ from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
 from dfws_celery import metrics as dfws_metrics
-from dfws_celery._compat import handler_of
+from dfws_celery._compat import PubSubProcess, handler_of
 from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import BadFrame, ErrorType, SignalError, Unavailable
 from dfws_celery.history import history, kept
@@ -42,6 +42,7 @@ from dfws_celery.wire import (
     recovered_frame,
     refusal_frame,
 )
+from dfws_web import fanout
 from dfws_web.calls import callable_handlers, forward
 from dfws_web.limits import Refusals, WindowLimits
 from dfws_web.members import Membership, membership
@@ -86,6 +87,8 @@ class SignalConsumer(AsyncWebsocketConsumer):
     members: Membership | None = None
     metrics: dfws_metrics.Instruments | None = None
     timer: dfws_metrics.CallTimer | None = None
+    fanout: PubSubProcess | None = None
+    paused: bool = True  # frames from the subscriber wait in the queue (see fanout)
 
     async def connect(self) -> None:
         self.groups = []
@@ -138,6 +141,10 @@ class SignalConsumer(AsyncWebsocketConsumer):
         self.members = membership(self.channel_name, key, window_info, entry["topics"], self.groups)
         if self.members is not None:
             await self.members.join()
+        # from now on the process's subscriber hands frames straight to this socket, once
+        # the messages queued meanwhile are handled (``fanout``)
+        self.fanout = fanout.register(self.channel_layer, self.channel_name, self.deliver)
+        self.unpause_when_drained()
 
     async def recover(self, window_key: str) -> None:
         """Replay what the browser missed (see ``recovery``); live frames wait behind it."""
@@ -155,6 +162,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         # Channels itself discards every group of ``self.groups``; the limits are ours
+        if self.fanout is not None:
+            fanout.unregister(self.fanout, self.channel_name)
+            self.fanout = None
         if self.limits is not None:
             await self.limits.close()
         if self.members is not None:
@@ -315,6 +325,38 @@ class SignalConsumer(AsyncWebsocketConsumer):
             )
             await self.refuse_window(CloseCode.TOO_MANY_REFUSALS)
 
+    def deliver(self, event: LayerFrame) -> bool:
+        """A frame from the process's subscriber (``fanout``); ``False``: queue it instead.
+
+        Synchronous: the frame is written to the socket now, without a task
+        of its own.  A paused socket (messages still queued, a hole to fill
+        from the history) takes the queue, in order.
+        """
+        if self.paused or self.window_key is None:
+            return False
+        text = event["text"]
+        if self.recovery is not None and "o" in event:
+            frames = self.recovery.live(event)
+            if frames is None:  # a hole: dfws_frame fills it, and the frames after it queue
+                self.paused = True
+                return False
+        else:
+            frames = [text]
+        for frame in frames:
+            message: Any = {"type": "websocket.send", "text": frame}
+            fanout.send_now(self.base_send(message))
+        if self.metrics is not None:
+            self.metrics.frames_out.inc(len(frames))
+        self.answered(text)
+        return True
+
+    def unpause_when_drained(self) -> None:
+        """Fan-out may resume once the socket's own queue holds no more messages."""
+        if self.fanout is not None and self.paused:
+            queue = self.fanout.channels.get(self.channel_name)
+            if queue is None or queue.empty():
+                self.paused = False
+
     async def dfws_frame(self, event: LayerFrame) -> None:
         """A frame published to one of our groups (a signal, an ack, a result)."""
         text = event["text"]
@@ -329,6 +371,11 @@ class SignalConsumer(AsyncWebsocketConsumer):
                 await self.send(text_data=frame)
             if resync:
                 await self.send(text_data=recovered_frame(0, resync))
+        self.answered(text)
+        self.unpause_when_drained()
+
+    def answered(self, text: str) -> None:
+        """A result or an error of a call this window made stops counting."""
         timed = self.timer is not None and self.timer.pending
         if timed or (self.limits is not None and self.limits.pending):
             answer = answer_of(text)

@@ -35,7 +35,9 @@ def test_reset_celery_router_makes_a_new_route_effective():
     app.conf.task_routes = [lambda name, *args, **kw: {"queue": "second"}]
     _compat.reset_celery_router(app)
     route = app.amqp.router.route({}, "a.task")
-    assert route["queue"].name == "second", "_compat.reset_celery_router: Celery kept a stale router"
+    assert route["queue"].name == "second", (
+        "_compat.reset_celery_router: Celery kept a stale router"
+    )
 
 
 def test_pubsub_group_channel_is_the_layers_own_name():
@@ -65,7 +67,9 @@ def test_redis_cache_parts_are_what_the_backend_reads_with():
     )
     server, options, serializer = _compat.redis_cache_parts(backend)
     replicas = ["redis://127.0.0.1:7002/2", "redis://127.0.0.1:7003/2"]
-    assert server in replicas, "_compat.redis_cache_parts: reads go to a replica, as RedisCache does"
+    assert server in replicas, (
+        "_compat.redis_cache_parts: reads go to a replica, as RedisCache does"
+    )
     assert options == {"client_name": "dfws-compat", "db": 2}
     value = {"topics": ["-broadcast"], "window_info": {"n": 7}}
     assert serializer.loads(backend._cache._serializer.dumps(value)) == value
@@ -95,3 +99,26 @@ def test_channels_dispatch_still_closes_database_connections_per_message():
     # stopped doing it and the override can go
     source = inspect.getsource(AsyncConsumer.dispatch)
     assert "aclose_old_connections" in source
+
+
+def test_pubsub_process_sees_the_loop_layers_queues_groups_and_receivers():
+    import asyncio
+
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    layer = RedisPubSubChannelLayer(hosts=HOSTS[:2], prefix="compat")
+
+    async def scenario():
+        process = _compat.PubSubProcess(layer)
+        channel = "compat.local!abc"
+        process.channels[channel] = asyncio.Queue()  # what new_channel() keeps, minus Redis
+        process.groups.setdefault("compat__group__g", set()).add(channel)
+        seen = []
+        process.hook_receivers(lambda shard, original: seen.append(original) or original)
+        process.hook_receivers(lambda shard, original: seen.append(original) or original)
+        assert len(seen) == 2, "_compat.PubSubProcess: a shard without _receive_message"
+        data = layer.serialize({"type": "dfws.frame", "text": "x"})
+        seen[0]({"channel": b"compat__group__g", "data": data})  # channels_redis' own spread
+        assert process.deserialize(process.channels[channel].get_nowait())["text"] == "x"
+
+    asyncio.run(scenario())
