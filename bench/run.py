@@ -360,13 +360,17 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
             raise RuntimeError(f"S4 {variant}: {failed} windows could not connect")
         frames[variant] = load.CallFrames(with_call_id=variant.startswith("dfws"))
         first = windows[variant][0]
-        # the worker is starting: wait for a first answer, then warm both pool processes
-        for _ in range(60):
+        # the worker is starting: wait for a first answer, then warm both pool processes (a
+        # call refused at once — no_consumer until daphne's queue watch has seen the worker —
+        # is retried after a pause, for 60 s in all)
+        deadline = time.monotonic() + 60
+        while True:
             n, text = frames[variant].new()
             if await first.call(n, text, 1.0) is not None:
                 break
-        else:
-            raise RuntimeError(f"S4 {variant}: no answer from the worker in 60 s")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"S4 {variant}: no answer from the worker in 60 s")
+            await asyncio.sleep(0.5)
         warm = await load.concurrent_calls(windows[variant][1:5], frames[variant], 10, 30)
         if any(x is None for x in warm[0]):
             raise RuntimeError(f"S4 {variant}: warm-up calls were lost")
