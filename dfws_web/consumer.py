@@ -277,7 +277,7 @@ class SignalConsumer(AsyncWebsocketConsumer):
             )
             if self.metrics is not None:
                 self.metrics.refusals.labels(error.type).inc()
-            await self.send(text_data=refusal_frame(error.body(), call_id))
+            await self.answer(refusal_frame(error.body(), call_id))
             return
         for _handler, refused in forwarded.refused:
             logger.warning("window %s: %s", self.window_key, refused)
@@ -286,15 +286,24 @@ class SignalConsumer(AsyncWebsocketConsumer):
             for _handler, refused in forwarded.refused:
                 await self.send(text_data=refusal_frame(refused.body()))
             return
-        await self.send(
-            text_data=ack_frame(call_id, forwarded.handlers, dfws_settings.call_timeout)
-        )
+        await self.answer(ack_frame(call_id, forwarded.handlers, dfws_settings.call_timeout))
         if self.timer is not None:
             at_edge = {name for name, _ in forwarded.refused}
             sent = [name for name in forwarded.handlers if name not in at_edge]
             self.timer.sent(frame["signal"], call_id, sent, started)
         for handler, refused in forwarded.refused:
-            await self.send(text_data=error_frame(call_id, handler, refused.body()))
+            await self.answer(error_frame(call_id, handler, refused.body()))
+
+    async def answer(self, text: str) -> None:
+        """An answer of the edge to a call (its ack, a refusal), sent now and kept.
+
+        Kept in the window's history (``Recovery.keep``), like the workers'
+        results: a socket that drops before the ack arrives gets it in the
+        replay, so the page's pending call does not wait for an ack that was lost.
+        """
+        await self.send(text_data=text)
+        if self.recovery is not None and self.window_key is not None:
+            await self.recovery.keep(group_name(f"-window.{self.window_key}"), text)
 
     def release(self, call_id: str | None, handlers: list[tuple[str, str | None]]) -> None:
         """Calls that will get no answer from a worker stop counting now."""

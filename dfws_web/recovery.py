@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +30,7 @@ from urllib.parse import parse_qs
 from dfws_celery.history import History, Position
 from dfws_celery.wire import POSITIONS_QUERY, LayerFrame, with_positions
 
+logger = logging.getLogger("dfws.websocket")
 POSITION = re.compile(r"^([0-9a-f]{1,16})\.([0-9]{1,15})$")
 TAG = re.compile(r"^[0-9a-f]{12}$")
 MAX_QUERY = 4096  # bytes of ?dfwspos=: a window has a handful of topics
@@ -93,6 +95,20 @@ class Recovery:
             for offset, text in missed.frames:
                 frames.append(with_positions(text, {tag: f"{missed.epoch}.{offset}"}))
         return frames, resync
+
+    async def keep(self, group: str, text: str) -> None:
+        """Append ``text``, already sent to this socket, to ``group``'s history."""
+        if group not in self.tag_of:
+            return
+        try:
+            positions = await self.store.aappend([group], text)
+        except Exception:  # the answer was sent; only a later replay would miss it
+            logger.warning("could not keep an answer in the history of %s", group, exc_info=True)
+            return
+        epoch, offset = positions[group]
+        known = self.positions.get(group)
+        if known is None or (known[0] == epoch and known[1] == offset - 1):
+            self.positions[group] = (epoch, offset)  # sent: not a hole for the next frame
 
     def live(self, event: LayerFrame) -> list[str] | None:
         """The frames to send for a published frame (none if it was sent already).

@@ -101,3 +101,16 @@ def test_a_history_lost_while_connected_asks_for_a_resync():
     assert recovery.live(lost) is None
     sent, resync = asyncio.run(recovery.alive(lost))
     assert resync == [topic_tag("w")] and json.loads(sent[0])["o"] == {topic_tag("w"): "bbbb.1"}
+
+
+def test_an_answer_kept_by_the_edge_is_replayed_and_is_no_hole_for_the_next_frame():
+    store = LocalHistory(HistorySettings())
+    recovery = Recovery(store, ["w"], "w", {})
+    assert asyncio.run(recovery.replay()) == ([], [])
+    asyncio.run(recovery.keep("w", '{"call_id":"c","ack":{"handlers":["h"]}}'))
+    result = store.append(["w"], '{"call_id":"c","handler":"h","result":1}')
+    sent = recovery.live({"type": "dfws.frame", "text": "{}", "o": result})
+    assert sent is not None and len(sent) == 1  # straight through: the ack was sent already
+    replay = Recovery(store, ["w"], "w", {})  # the same window, reconnecting with no position
+    frames, _ = asyncio.run(replay.replay())
+    assert [json.loads(f).get("ack") is not None for f in frames] == [True, False]
