@@ -64,6 +64,21 @@ def shard_of(name: str, shards: int) -> int:
     return int(_consistent_hash(name, shards))
 
 
+def plain_msgpack(layer: Any) -> bool:
+    """Whether ``layer`` (a ``RedisPubSubChannelLayer``) serializes with bare msgpack.
+
+    channels_redis' ``MsgPackSerializer`` without encryption nor random prefix
+    (``layer._serializer``; the Pub/Sub layer takes no prefix): then a message
+    packed by Redis' own cmsgpack reads back the same.
+    """
+    serializer = getattr(layer, "_serializer", None)
+    return (
+        type(serializer).__name__ == "MsgPackSerializer"
+        and getattr(serializer, "crypter", True) is None
+        and getattr(serializer, "random_prefix_length", 1) == 0
+    )
+
+
 class PubSubProcess:
     """What one event loop of ``RedisPubSubChannelLayer`` holds, as the fan-out needs it.
 

@@ -41,7 +41,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from dfws_celery._compat import shard_of
+from dfws_celery._compat import pubsub_group_channel, shard_of
 from dfws_celery.conf import HistorySettings, dfws_settings
 
 # (epoch, offset) of one frame in one group's history
@@ -65,6 +65,36 @@ for i = 1, #KEYS, 2 do
   out[#out + 1] = offset
 end
 return out
+"""
+
+
+# The same, then the frame published to every group's Pub/Sub channel in the same script:
+# one round trip instead of two for the sync publisher of the Pub/Sub layer (a worker's
+# results, a view's triggers). The layer message is built here with Redis' cmsgpack, as
+# channels_redis' plain msgpack serializer would build it: {type, text, o}.
+# ARGV: text, size, ttl, meta_ttl, new epoch, k, the k kept groups, the channels.
+APPEND_AND_PUBLISH = """
+local k = tonumber(ARGV[6])
+local o = {}
+for i = 1, k do
+  local meta, stream = KEYS[2 * i - 1], KEYS[2 * i]
+  local epoch = redis.call('HGET', meta, 'e')
+  if not epoch then
+    epoch = ARGV[5]
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'e', epoch, 'o', 0)
+  end
+  local offset = redis.call('HINCRBY', meta, 'o', 1)
+  redis.call('XADD', stream, 'MAXLEN', '~', ARGV[2], offset .. '-1', 'f', ARGV[1])
+  redis.call('EXPIRE', stream, ARGV[3])
+  redis.call('EXPIRE', meta, ARGV[4])
+  o[ARGV[6 + i]] = {epoch, offset}
+end
+local payload = cmsgpack.pack({type = 'dfws.frame', text = ARGV[1], o = o})
+for i = 7 + k, #ARGV do
+  redis.call('PUBLISH', ARGV[i], payload)
+end
+return k
 """
 
 
@@ -156,21 +186,44 @@ class LocalHistory:
 class RedisHistory:
     """The history in Redis, on the channel layer's own hosts (a group's shard)."""
 
-    def __init__(self, config: HistorySettings, hosts: list[dict[str, Any]], prefix: str) -> None:
+    def __init__(
+        self,
+        config: HistorySettings,
+        hosts: list[dict[str, Any]],
+        prefix: str,
+        pubsub: bool = False,
+    ) -> None:
         self.config = config
         self.hosts = hosts
         self.prefix = prefix
+        # on the Pub/Sub layer a group's history lives on the shard of its Pub/Sub channel,
+        # so that one script can append and publish (append_and_publish)
+        self.pubsub = pubsub
         self._sync: dict[int, Any] = {}
         self._lock = threading.Lock()
 
     def keys(self, group: str) -> tuple[str, str]:
         return f"{self.prefix}:hm:{group}", f"{self.prefix}:h:{group}"
 
+    def shard(self, group: str) -> int:
+        name = pubsub_group_channel(self.prefix, group) if self.pubsub else group
+        return shard_of(name, len(self.hosts))
+
     def _by_shard(self, groups: Iterable[str]) -> dict[int, list[str]]:
         shards: dict[int, list[str]] = {}
         for group in groups:
-            shards.setdefault(shard_of(group, len(self.hosts)), []).append(group)
+            shards.setdefault(self.shard(group), []).append(group)
         return shards
+
+    def append_and_publish(self, kept: list[str], groups: list[str], text: str) -> Any:
+        """The command that numbers ``text`` in ``kept`` and publishes it to ``groups``.
+
+        For ``SyncPubSub`` to send on its shard: every group must be on that one shard.
+        """
+        keys = [key for group in kept for key in self.keys(group)]
+        channels = [pubsub_group_channel(self.prefix, group) for group in groups]
+        args = [*self._args(text), len(kept), *kept, *channels]
+        return ("EVAL", APPEND_AND_PUBLISH, len(keys), *keys, *args)
 
     def _args(self, text: str) -> list[Any]:
         c = self.config
@@ -220,7 +273,7 @@ class RedisHistory:
         meta, stream = self.keys(group)
         after = 0 if position is None else position[1]
         end = f"{before - 1}-1" if before else "+"
-        client = await self._async_client(shard_of(group, len(self.hosts)))
+        client = await self._async_client(self.shard(group))
         async with client.pipeline(transaction=True) as pipe:
             pipe.hmget(meta, "e", "o")
             pipe.xrange(stream, min=f"({after}-1", max=end)
@@ -270,8 +323,11 @@ def _build() -> History | None:
         return None  # a layer we cannot store beside: no history
     from channels_redis.utils import decode_hosts
 
+    from dfws_celery.pubsub import is_pubsub
+
     options = layer.get("CONFIG", {})
-    return RedisHistory(config, decode_hosts(options.get("hosts")), options.get("prefix", "asgi"))
+    hosts, prefix = decode_hosts(options.get("hosts")), options.get("prefix", "asgi")
+    return RedisHistory(config, hosts, prefix, pubsub=is_pubsub(backend))
 
 
 def kept(store: History, groups: list[str]) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
-from dfws_celery.history import History, history, kept
+from dfws_celery.history import History, RedisHistory, history, kept
 from dfws_celery.metrics import publish_failed
 from dfws_celery.outages import OUTAGE_ERRORS
 from dfws_celery.pubsub import sync_publisher
@@ -173,16 +173,21 @@ def send(groups: Iterable[str], message: Mapping[str, Any]) -> None:
         return
     message = dict(message)
     store, numbered = _numbered(groups, message)
+    layer = channel_layer()
+    fast = sync_publisher(layer)
+    if fast is not None and numbered and isinstance(store, RedisHistory) and fast.plain():
+        shard = fast.single_shard(groups)
+        if shard is not None:  # numbered and published by one script: one round trip
+            fast.execute(shard, store.append_and_publish(numbered, groups, message["text"]))
+            return
     if store is not None and numbered:
         message["o"] = store.append(numbered, message["text"])
-    layer = channel_layer()
     if isinstance(layer, InMemoryChannelLayer) and not warm_loop.adopted:
         # In-memory groups live in this process and only a connected consumer joins
         # them (adopting its loop): before that nobody can listen, and touching the
         # layer from another thread would race with the server's loop.
         logger.debug("no websocket connected to this process yet: frame dropped")
         return
-    fast = sync_publisher(layer)
     if fast is not None:  # Redis Pub/Sub: one PUBLISH per group, no loop needed
         fast.group_send(groups, message)
         return

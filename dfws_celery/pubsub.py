@@ -27,7 +27,7 @@ from channels import DEFAULT_CHANNEL_LAYER
 from django.conf import settings
 from redis.connection import AbstractConnection
 
-from dfws_celery._compat import pubsub_group_channel, shard_of
+from dfws_celery._compat import plain_msgpack, pubsub_group_channel, shard_of
 
 PUBSUB_BACKEND = "channels_redis.pubsub.RedisPubSubChannelLayer"
 
@@ -188,7 +188,20 @@ class SyncPubSub:
         for shard, channels in by_shard.items():
             self._publish(shard, [("PUBLISH", channel, data) for channel in channels])
 
-    def _publish(self, shard: int, commands: list[tuple[str, str, bytes]]) -> None:
+    def plain(self) -> bool:
+        """Whether Redis itself may pack this layer's messages (``append_and_publish``)."""
+        return plain_msgpack(self.layer)
+
+    def single_shard(self, groups: Iterable[str]) -> int | None:
+        """The shard of every group's channel, if they share one."""
+        shards = {self.shard(self.channel(group)) for group in groups}
+        return shards.pop() if len(shards) == 1 else None
+
+    def execute(self, shard: int, command: tuple[Any, ...]) -> None:
+        """One command on ``shard``'s bare connection, its reply read and dropped."""
+        self._publish(shard, [command])
+
+    def _publish(self, shard: int, commands: list[tuple[Any, ...]]) -> None:
         connection = self.checkout(shard)
         packed = connection.pack_commands(commands)
         try:

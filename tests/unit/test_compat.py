@@ -122,3 +122,12 @@ def test_pubsub_process_sees_the_loop_layers_queues_groups_and_receivers():
         assert process.deserialize(process.channels[channel].get_nowait())["text"] == "x"
 
     asyncio.run(scenario())
+
+
+def test_plain_msgpack_tells_a_bare_msgpack_layer_from_an_encrypted_one():
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    plain = RedisPubSubChannelLayer(hosts=HOSTS[:1])
+    assert _compat.plain_msgpack(plain), "_compat.plain_msgpack: channels_redis' serializer moved"
+    encrypted = RedisPubSubChannelLayer(hosts=HOSTS[:1], symmetric_encryption_keys=["k" * 32])
+    assert not _compat.plain_msgpack(encrypted)
