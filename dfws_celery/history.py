@@ -261,11 +261,13 @@ class RedisHistory:
         return positions
 
     async def aappend(self, groups: list[str], text: str) -> dict[str, Position]:
+        from dfws_celery.pubsub import loop_bare
+
         positions: dict[str, Position] = {}
         for shard, members in self._by_shard(groups).items():
             keys = [key for group in members for key in self.keys(group)]
-            client = await self._async_client(shard)
-            reply = await client.eval(APPEND, len(keys), *keys, *self._args(text))
+            bare = await loop_bare(self.hosts[shard])
+            reply = await bare.run_script(APPEND, keys, self._args(text))
             positions.update(self._positions(members, reply))
         return positions
 

@@ -13,7 +13,6 @@ The rules themselves — which sets, which caps — are in ``limits``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import math
 import threading
 import time
@@ -22,9 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from redis.exceptions import NoScriptError, ResponseError
-
 from dfws_celery.conf import dfws_settings
+from dfws_celery.pubsub import BareConnections
 from dfws_web.windows import loop_reader
 
 OK = -1
@@ -117,62 +115,26 @@ return -1
 class RedisStore:
     """The limits of every process, in the window cache's Redis (its primary).
 
-    Commands go over bare connections from an idle list (a redis-py client
-    call costs about twice the CPU of the command itself, as in
-    ``pubsub.SyncPubSub``), at most ``CONNECTIONS`` at once: a burst of
-    sockets closing together waits its turn instead of failing (redis-py 8's
-    pools raise past their size).
+    Commands go over bare connections (``pubsub.BareConnections``): a
+    redis-py client call costs about twice the CPU of the command itself.
     """
-
-    CONNECTIONS = 64
 
     def __init__(self, client: Any, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
-        self.sha = hashlib.sha1(ADMIT.encode()).hexdigest()
-        self.idle: list[Any] = []
-        self.slots = asyncio.Semaphore(self.CONNECTIONS)
+        self.bare = BareConnections(client)
 
     def key(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
     async def exchange(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        """Send ``commands`` in one write and read their replies (errors returned, not raised)."""
-        async with self.slots:
-            pool = self.client.connection_pool
-            if self.idle:
-                connection = self.idle.pop()
-            else:
-                connection = pool.connection_class(**pool.connection_kwargs)
-            try:
-                await connection.send_packed_command(connection.pack_commands(commands))
-                replies = []
-                for _ in commands:
-                    try:
-                        replies.append(await connection.read_response())
-                    except ResponseError as exc:  # an error reply: the socket is still fine
-                        replies.append(exc)
-            except BaseException:  # an interrupted exchange leaves the socket unusable
-                await connection.disconnect()
-                raise
-            self.idle.append(connection)
-            return replies
+        return await self.bare.exchange(commands)
 
     async def run_script(self, keys: list[str], args: list[Any]) -> Any:
-        (reply,) = await self.exchange([("EVALSHA", self.sha, len(keys), *keys, *args)])
-        if isinstance(reply, NoScriptError):  # a restarted or flushed Redis forgot the script
-            self.sha = hashlib.sha1(ADMIT.encode()).hexdigest()  # what SCRIPT LOAD answers
-            _, reply = await self.exchange(
-                [("SCRIPT", "LOAD", ADMIT), ("EVALSHA", self.sha, len(keys), *keys, *args)]
-            )
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
+        return await self.bare.run_script(ADMIT, keys, args)
 
     async def close(self) -> None:
-        """Close the idle connections (a store lives as long as its event loop)."""
-        while self.idle:
-            await self.idle.pop().disconnect()
+        await self.bare.close()
 
     async def admit(
         self,

@@ -19,7 +19,8 @@ from django.conf import settings
 from django.core.cache import caches
 from websockets.exceptions import ConnectionClosed
 
-from dfws_web.limit_store import OK, RATE, Entry, Rate, RedisStore
+from dfws_celery.pubsub import BareConnections
+from dfws_web.limit_store import ADMIT, OK, RATE, Entry, Rate, RedisStore
 from dfws_web.windows import cache_key
 from tests.wsclient import connect_window, open_page, receive_json, window_key
 
@@ -178,7 +179,7 @@ def test_the_redis_store_counts_on_redis_clock_across_clients():
         second = aioredis.Redis.from_url(settings.REDIS_URL)
         prefix = f"{settings.PREFIX}:store-test:{time.monotonic_ns()}:"
         a, b = RedisStore(first, prefix), RedisStore(second, prefix)
-        b.sha = "0" * 40  # as after a Redis restart: the script is loaded again
+        b.bare.shas[ADMIT] = "0" * 40  # as after a Redis restart: the script is loaded again
         try:
             two = [Entry("set", ("m1",), 2)]
             assert await a.admit(two, 60, None) == OK
@@ -235,9 +236,9 @@ def test_a_burst_of_sockets_closing_together_waits_its_turn():
             await store.admit(entries, 60, None)
             await asyncio.gather(*(store.release([entry]) for entry in entries))
             assert await store.admit([Entry("sockets", ("last",), 1)], 60, None) == OK
-            return len(store.idle)
+            return len(store.bare.idle)
         finally:
             await store.close()
             await client.aclose()
 
-    assert asyncio.run(scenario()) <= RedisStore.CONNECTIONS
+    assert asyncio.run(scenario()) <= BareConnections.CONNECTIONS
