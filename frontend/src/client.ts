@@ -54,6 +54,16 @@ export interface DFSignalsApi {
   /** Headers for `fetch()` so that the view's `trigger(request, ..., to=WINDOW)` reaches this window. */
   ajaxHeaders(): Record<string, string>;
   /**
+   * A new window for this page without reloading it, after the server refused
+   * the current one (`close` with `willRetry: false`: the session changed in
+   * another tab, the window expired). The page's URL is fetched again as an
+   * AJAX request: its view binds the topics the browser's session may have
+   * now, and the socket reconnects with the new key. Resolves true once that
+   * socket is asked for; false when the server gave no new window (the view
+   * redirected, e.g. to a login page, or failed): then reload the page.
+   */
+  renew(): Promise<boolean>;
+  /**
    * The socket: "connecting" (dialing, or waiting to reconnect), "open", or
    * "closed" (not started, or refused for good: see the `close` event).
    */
@@ -295,6 +305,28 @@ export function createClient(): Client {
       const key = windowKeyOf(connection.url);
       if (key !== null) headers["X-Dfws-Key"] = key;
       return headers;
+    },
+
+    async renew() {
+      const page = globalThis.location?.href;
+      if (page === undefined || typeof globalThis.fetch !== "function") return false;
+      const oldKey = windowKeyOf(connection.url);
+      let response: Response;
+      try {
+        // The old key goes along: the server gives a new window only to a request
+        // whose session is not the one of that key's window, or whose window is gone.
+        response = await globalThis.fetch(page, { credentials: "same-origin", headers: api.ajaxHeaders() });
+      } catch (err) {
+        log.warn("could not ask the server for a new window:", err);
+        return false;
+      }
+      const fresh = cookieSocketUrl();
+      if (!response.ok || response.redirected || fresh === null || windowKeyOf(fresh) === oldKey) {
+        log.debug(`no new window for this page (HTTP ${response.status}${response.redirected ? ", redirected" : ""})`);
+        return false;
+      }
+      log.debug("the server gave this page a new window: reconnecting");
+      return api.connectSocket(fresh);
     },
 
     options,

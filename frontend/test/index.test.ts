@@ -29,6 +29,7 @@ it("installs window.DFSignals and no other global", async () => {
     "off",
     "on",
     "options",
+    "renew",
     "state",
     "windowKey",
   ]);

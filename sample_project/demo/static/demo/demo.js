@@ -40,8 +40,16 @@ document.addEventListener("dfws:close", (event) => {
   if (willRetry) {
     showState("reconnecting…", `closed with code ${code}; next try in ${Math.round(delayMs)} ms`);
   } else {
-    // 4001 (session ended), 4003 (key of another session), 4004 (unknown window): a new page fixes it
-    showState(`closed (${reason}): reload the page`, `closed with code ${code}`);
+    // 4001 (session ended), 4003 (key of another session), 4004 (unknown window): ask the
+    // server for a new window for this page (its view decides what the browser's session
+    // may see now); when it gives none (e.g. a redirect to a login page), reload
+    showState(`closed (${reason}): renewing…`, `closed with code ${code}`);
+    DFSignals.renew().then((renewed) => {
+      if (!renewed) {
+        showState(`closed (${reason}): reloading…`, `closed with code ${code}`);
+        window.location.reload();
+      }
+    });
   }
 });
 // After a reconnect the server replayed what this window missed meanwhile.
