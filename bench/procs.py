@@ -199,6 +199,29 @@ def daphne(
     return service, port
 
 
+FLOOR_CHANNEL = "bench-floor"  # (a Pub/Sub channel: the prefix of the run is in front)
+
+
+def floor_server(name: str) -> tuple[Service, int]:
+    """``bench/floor.py``: a raw asyncio websockets server fed by Redis Pub/Sub."""
+    port = free_port()
+    channel = f"{PREFIX}:{FLOOR_CHANNEL}"
+    args = [MAIN_PYTHON, str(BENCH / "floor.py"), str(port), REDIS_URL, channel]
+    service = Service(name, args, env_for("dfws"))
+
+    def ready() -> bool:
+        if not service.alive():
+            raise RuntimeError(f"{name} died:\n{service.output()}")
+        return port_open(port)
+
+    try:
+        wait_until(ready, 60, name)
+    except BaseException:
+        service.stop()
+        raise
+    return service, port
+
+
 def celery_worker(side: str, name: str, extra_env: dict[str, str] | None = None) -> Service:
     """A prefork worker (2 processes) on the ``celery`` queue, started as each project documents."""
     flags = ["-Q", "celery", "-c", "2", "--pool", "prefork", "-l", "WARNING",

@@ -181,9 +181,12 @@ class Stack:
 
     @property
     def needs_page(self) -> bool:
-        return self.variant != "bare"
+        return self.variant not in ("bare", "floor")
 
     def start(self) -> None:
+        if self.variant == "floor":  # not daphne: the raw websockets floor (bench/floor.py)
+            self.daphne, self.port = procs.floor_server("floor")
+            return
         self.daphne, self.port = procs.daphne(
             self.side, self.app, f"daphne-{self.variant}", self.env
         )
@@ -228,6 +231,8 @@ def stacks() -> dict[str, Stack]:
         # the same without the per-topic history, on its own prefix (daphne, driver, worker)
         "dfws-nohistory": Stack("dfws-nohistory", "dfws", "dfws_web.asgi:application", NO_HISTORY),
         "bare": Stack("bare", "dfws", "bench.project.bare:application"),
+        # the floor: a raw asyncio websockets server writing each Redis message to its clients
+        "floor": Stack("floor", "dfws", "bench/floor.py"),
         "old": Stack("old", "old", "df_websockets.routing:application"),
         "dfws+dispatch": Stack(
             "dfws+dispatch", "dfws", EXPERIMENTS_APP, {"BENCH_EXPERIMENTS": "dispatch"}
@@ -274,7 +279,26 @@ async def s5(results: Results, servers: dict[str, Stack]) -> None:
 # ---------------------------------------------------------------- S3
 
 
+def floor_broadcaster(count: int) -> Callable[[], Any]:
+    """The S3 broadcasts of the floor: one pre-encoded frame per PUBLISH."""
+    import redis
+
+    def publish() -> None:
+        client = redis.Redis.from_url(procs.REDIS_URL)
+        channel = f"{procs.PREFIX}:{procs.FLOOR_CHANNEL}"
+        for i in range(count):
+            client.publish(channel, json.dumps({"signal": "bench.bcast", "opts": {"seq": i}}))
+        client.close()
+
+    async def send() -> None:
+        await asyncio.to_thread(publish)
+
+    return send
+
+
 def broadcaster(drivers: dict[str, Driver], variant: str, count: int) -> Callable[[], Any]:
+    if variant == "floor":
+        return floor_broadcaster(count)
     driver = drivers.get(variant) or (drivers["old"] if variant == "old" else drivers["dfws"])
     variant = variant.partition("+")[0].partition("-")[0]  # a dfws variant: the same sender
 
@@ -288,7 +312,7 @@ async def s3(results: Results, servers: dict[str, Stack], drivers: dict[str, Dri
     clients, messages = PLAN.s3_clients, PLAN.s3_broadcasts
     say(f"S3 fan-out: {clients} clients, {messages} broadcasts x {PLAN.s3_reps} repetitions")
     for rep in range(PLAN.s3_reps):
-        for variant in ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "old"):
+        for variant in ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "floor", "old"):
             stack = servers[variant]
             cookies = await asyncio.to_thread(stack.cookies, clients)
             stack.idle()
@@ -640,6 +664,21 @@ def table(r: Results) -> list[Row]:
             fmt_ratio(r.ratio(scenario, metric, "dfws", "dfws-nolimits")) + " (on / off)",
             "", "", "",
         ))  # fmt: skip
+    # the floor of a delivery (issue 17): a raw websockets server, one pre-encoded frame
+    floor = r.ratio("S3", "cpu_delivery", "dfws", "floor")
+    rows.append((
+        "S3 server CPU per delivery against the floor (raw asyncio websockets), µs",
+        spread(g("S3", "cpu_delivery", "dfws"), ".1f"),
+        "floor: " + spread(g("S3", "cpu_delivery", "floor"), ".1f"), "",
+        fmt_ratio(floor) + " (dfws / floor)", "", "≤ 3x", check(floor, lambda x: x <= 3),
+    ))  # fmt: skip
+    rows.append((
+        "S3 deliveries/s against the floor",
+        spread(g("S3", "deliveries_per_s", "dfws"), ".0f"),
+        "floor: " + spread(g("S3", "deliveries_per_s", "floor"), ".0f"), "",
+        fmt_ratio(r.ratio("S3", "deliveries_per_s", "dfws", "floor")) + " (dfws / floor)",
+        "", "", "",
+    ))  # fmt: skip
     # the per-topic history, on vs off (dfws without WEBSOCKET_HISTORY, beside it)
     for scenario, metric, title, unit in (
         ("S3", "deliveries_per_s", "deliveries per second", "/s"),
@@ -790,7 +829,7 @@ def migrate() -> None:
 
 
 async def with_servers(results: Results, drivers: dict[str, Driver]) -> None:
-    wanted = ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "old")
+    wanted = ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "floor", "old")
     servers = {name: stack for name, stack in stacks().items() if name in wanted}
     try:
         procs.migrate_dfws()
