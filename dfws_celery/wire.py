@@ -83,9 +83,17 @@ class SignalFrame(TypedDict):
     signal_id: str
 
 
+class AckQueue(TypedDict):
+    """The queue of one handler of a call, for a timeout message the page can act on."""
+
+    queue: str
+    consumer: bool | None  # whether a worker was seen consuming it (None: not known)
+
+
 class Ack(TypedDict):
     handlers: list[str]
     timeout: NotRequired[float]
+    queues: NotRequired[dict[str, AckQueue]]  # by handler, when its queue is fixed
 
 
 class AckFrame(TypedDict):
@@ -206,8 +214,16 @@ def signal_frame(path: str, encoded_opts: str, signal_id: str) -> str:
     return f'{{"signal":{_dumps(path)},"opts":{encoded_opts},"signal_id":"{signal_id}"}}'
 
 
-def ack_frame(call_id: str, handlers: list[str], timeout: float) -> str:
-    frame: AckFrame = {"call_id": call_id, "ack": {"handlers": handlers, "timeout": timeout}}
+def ack_frame(
+    call_id: str,
+    handlers: list[str],
+    timeout: float,
+    queues: dict[str, AckQueue] | None = None,
+) -> str:
+    ack: Ack = {"handlers": handlers, "timeout": timeout}
+    if queues:
+        ack["queues"] = queues
+    frame: AckFrame = {"call_id": call_id, "ack": ack}
     return _dumps(frame)
 
 

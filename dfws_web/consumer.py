@@ -27,10 +27,12 @@ from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import BadFrame, ErrorType, SignalError, Unavailable
 from dfws_celery.history import history, kept
 from dfws_celery.publisher import warm_loop
+from dfws_celery.queue_watch import watch
 from dfws_celery.routing import static_queue
 from dfws_celery.topics import group_name
 from dfws_celery.wire import (
     HEARTBEAT,
+    AckQueue,
     CloseCode,
     LayerControl,
     LayerFrame,
@@ -286,7 +288,14 @@ class SignalConsumer(AsyncWebsocketConsumer):
             for _handler, refused in forwarded.refused:
                 await self.send(text_data=refusal_frame(refused.body()))
             return
-        await self.answer(ack_frame(call_id, forwarded.handlers, dfws_settings.call_timeout))
+        refused_here = {name for name, _ in forwarded.refused}
+        queues: dict[str, AckQueue] = {
+            name: {"queue": queue, "consumer": watch.consumed(queue)}
+            for name, queue in handlers
+            if queue is not None and name not in refused_here
+        }
+        ack = ack_frame(call_id, forwarded.handlers, dfws_settings.call_timeout, queues)
+        await self.answer(ack)
         if self.timer is not None:
             at_edge = {name for name, _ in forwarded.refused}
             sent = [name for name in forwarded.handlers if name not in at_edge]

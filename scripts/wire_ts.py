@@ -28,6 +28,7 @@ INTERFACES: tuple[type, ...] = (
     errors.ErrorBody,
     wire.CallFrame,
     wire.SignalFrame,
+    wire.AckQueue,
     wire.Ack,
     wire.AckFrame,
     wire.ResultFrame,

@@ -62,6 +62,9 @@ def test_a_call_to_a_queue_without_consumer_is_refused_until_a_worker_consumes_i
                 answer, _ = call(ws, f"d{n}", n)
                 answers.append(answer)
                 if "ack" in answer and answer["ack"]["handlers"]:
+                    # the ack says where it waits (a timeout message names it)
+                    where = list(answer["ack"]["queues"].values())
+                    assert where == [{"queue": "lonely", "consumer": True}], answer
                     result = receive_json(ws, timeout=10)
                     break
                 assert answer["error"]["type"] == "no_consumer", answer

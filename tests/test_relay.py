@@ -133,6 +133,13 @@ def test_call_to_a_queue_without_worker_gets_only_the_ack(server):
             "ack": {
                 "handlers": ["tests.idle_call:tests.testapp.signals.idle_call"],
                 "timeout": 30.0,
+                # the queue watch is off in the shared daphne: nobody knows about a consumer
+                "queues": {
+                    "tests.idle_call:tests.testapp.signals.idle_call": {
+                        "queue": "idle",
+                        "consumer": None,
+                    }
+                },
             },
         }
     ]

@@ -89,9 +89,14 @@ def test_browser_call_is_acked_and_runs_the_handler(server, sink):
     with connect_window(server, cookies) as ws:
         ws.send(json.dumps({"signal": "tests.ping", "opts": {"value": 4}, "call_id": "c1"}))
         ack = receive_json(ws)
+        ping = "tests.ping:tests.testapp.signals.ping"
         assert ack == {
             "call_id": "c1",
-            "ack": {"handlers": ["tests.ping:tests.testapp.signals.ping"], "timeout": 30.0},
+            "ack": {
+                "handlers": [ping],
+                "timeout": 30.0,
+                "queues": {ping: {"queue": "celery", "consumer": None}},
+            },
         }
         record = wait_for_records(sink, "ping")[0]
     assert record["value"] == 4 and record["window_key"] == window_key(cookies)

@@ -37,6 +37,8 @@ interface PendingCall {
   readonly setup: CallSetup;
   /** Server handlers that accepted the call; null until the ack arrives. */
   handlers: string[] | null;
+  /** The ack's queue of each handler, named when the call times out. */
+  queues: Record<string, { queue: string; consumer: boolean | null }>;
   readonly results: Map<string, unknown>;
   /** Replies received before the ack, replayed in order once it arrives. */
   readonly early: CallReply[];
@@ -44,6 +46,18 @@ interface PendingCall {
   timerMs: number;
   resolve(results: unknown[]): void;
   reject(error: DFSignalError): void;
+}
+
+/** Where a handler that did not answer waits: its queue, and whether a worker consumes it. */
+function queueNote(where: { queue: string; consumer: boolean | null } | undefined): string {
+  if (where === undefined) return "";
+  const seen =
+    where.consumer === null
+      ? "unknown whether a worker consumes it"
+      : where.consumer
+        ? "a worker consumes it"
+        : "no worker consumes it: start one with -Q " + where.queue;
+  return ` (queue '${where.queue}', ${seen})`;
 }
 
 /**
@@ -85,6 +99,7 @@ export class CallBook {
         id,
         setup,
         handlers: null,
+        queues: {},
         results: new Map(),
         early: [],
         timer: undefined,
@@ -152,6 +167,7 @@ export class CallBook {
     }
     const handlers = [...new Set(ack.handlers)];
     call.handlers = handlers;
+    call.queues = ack.queues;
     if (call.setup.timeoutMs === undefined && ack.timeoutS !== undefined) {
       this.arm(call, ack.timeoutS * 1000);
     }
@@ -242,7 +258,7 @@ export class CallBook {
       const missing = call.handlers.filter((h) => !call.results.has(h));
       message =
         `handlers of dfws signal '${signal}' did not answer within ${call.timerMs} ms: ` +
-        missing.join(", ");
+        missing.map((h) => h + queueNote(call.queues[h])).join(", ");
     }
     this.fail(call, { type: "timeout", message }, undefined);
   }

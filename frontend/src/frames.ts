@@ -45,6 +45,8 @@ export type ServerFrame =
       handlers: string[];
       timeoutS: number | undefined;
       error: ErrorInfo | undefined;
+      /** By handler: its queue, and whether a worker was seen consuming it (null: unknown). */
+      queues: Record<string, { queue: string; consumer: boolean | null }>;
     }
   | { kind: "result"; callId: string; handler: string | undefined; result: unknown }
   /** A handler failed; without `handler`, the whole call failed. */
@@ -154,12 +156,22 @@ function decodeReply(raw: Untrusted<AnyServerFrame>, callId: string): ServerFram
       ? ack.handlers.filter((h): h is string => typeof h === "string")
       : [];
     const timeout = ack.timeout;
+    const queues: Record<string, { queue: string; consumer: boolean | null }> = {};
+    if (isRecord(ack.queues)) {
+      for (const [name, value] of Object.entries(ack.queues)) {
+        if (isRecord(value) && typeof value.queue === "string") {
+          const consumer = typeof value.consumer === "boolean" ? value.consumer : null;
+          queues[name] = { queue: value.queue, consumer };
+        }
+      }
+    }
     return {
       kind: "ack",
       callId,
       handlers,
       timeoutS: typeof timeout === "number" && timeout > 0 ? timeout : undefined,
       error: "error" in raw ? decodeError(raw.error) : undefined,
+      queues,
     };
   }
   if ("error" in raw) {

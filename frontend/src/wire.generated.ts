@@ -102,9 +102,16 @@ export interface SignalFrame {
   signal_id: string;
 }
 
+/** The queue of one handler of a call, for a timeout message the page can act on. */
+export interface AckQueue {
+  queue: string;
+  consumer: boolean | null;
+}
+
 export interface Ack {
   handlers: string[];
   timeout?: number;
+  queues?: Record<string, AckQueue>;
 }
 
 export interface AckFrame {

@@ -16,12 +16,18 @@ function start(id = "c1", setup: Partial<CallSetup> = {}): Promise<unknown[]> {
   return book.start(id, { signal: "shop.cart", ranLocally: false, ...setup });
 }
 
-const ack = (handlers: string[], timeoutS?: number, callId = "c1"): CallReply => ({
+const ack = (
+  handlers: string[],
+  timeoutS?: number,
+  callId = "c1",
+  queues: Record<string, { queue: string; consumer: boolean | null }> = {},
+): CallReply => ({
   kind: "ack",
   callId,
   handlers,
   timeoutS,
   error: undefined,
+  queues,
 });
 const result = (handler: string | undefined, value: unknown, callId = "c1"): CallReply => ({
   kind: "result",
@@ -178,6 +184,21 @@ describe("timeouts", () => {
     const err = await rejection(promise);
     expect(err.type).toBe("timeout");
     expect(err.message).toMatch(/did not answer within 1000 ms: t\.a, t\.c$/);
+  });
+
+  it("says where a handler that did not answer waits: its queue, and whether a worker consumes it", async () => {
+    const promise = start("c1", { timeoutMs: 1000 });
+    const queues = {
+      "t.a": { queue: "slow", consumer: false },
+      "t.b": { queue: "celery", consumer: true },
+      "t.c": { queue: "bulk", consumer: null },
+    };
+    book.handle(ack(["t.a", "t.b", "t.c"], undefined, "c1", queues));
+    vi.advanceTimersByTime(1000);
+    const err = await rejection(promise);
+    expect(err.message).toContain("t.a (queue 'slow', no worker consumes it: start one with -Q slow)");
+    expect(err.message).toContain("t.b (queue 'celery', a worker consumes it)");
+    expect(err.message).toContain("t.c (queue 'bulk', unknown whether a worker consumes it)");
   });
 
   it("re-arms the timer with the server's timeout once acknowledged", async () => {

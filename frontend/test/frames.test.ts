@@ -20,6 +20,19 @@ describe("decodeServerFrame", () => {
       handlers: ["t.1", "t.2"],
       timeoutS: 30,
       error: undefined,
+      queues: {},
+    });
+  });
+
+  it("reads the queue of each handler from an ack, dropping what is malformed", () => {
+    const queues = {
+      "t.1": { queue: "slow", consumer: false },
+      "t.2": { queue: "celery", consumer: "yes" },
+      "t.3": { queue: 7 },
+      "t.4": "celery",
+    };
+    expect(decode({ call_id: "c", ack: { handlers: ["t.1"], queues } })).toMatchObject({
+      queues: { "t.1": { queue: "slow", consumer: false }, "t.2": { queue: "celery", consumer: null } },
     });
   });
 

@@ -32,7 +32,14 @@ describe("CallBook: a latest key", () => {
 
   const start = (id: string, setup: Partial<CallSetup> = {}): Promise<unknown[]> =>
     book.start(id, { signal: "form.check", ranLocally: false, ...setup });
-  const ack = (callId: string): CallReply => ({ kind: "ack", callId, handlers: ["t.check"], timeoutS: 30, error: undefined });
+  const ack = (callId: string): CallReply => ({
+    kind: "ack",
+    callId,
+    handlers: ["t.check"],
+    timeoutS: 30,
+    error: undefined,
+    queues: {},
+  });
   const result = (callId: string, value: unknown): CallReply => ({ kind: "result", callId, handler: "t.check", result: value });
   const progress = (callId: string, fraction: number): CallReply => ({
     kind: "progress",

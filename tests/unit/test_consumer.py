@@ -197,7 +197,11 @@ def test_a_call_is_forwarded_and_acked(window_key, callable_signal, settings):
 
     with SignalQueue() as queue:
         ack, no_ack = asyncio.run(scenario())
-    assert ack == {"call_id": "c1", "ack": {"handlers": [callable_signal], "timeout": 12.0}}
+    where = {callable_signal: {"queue": "celery", "consumer": None}}  # no queue watch here
+    assert ack == {
+        "call_id": "c1",
+        "ack": {"handlers": [callable_signal], "timeout": 12.0, "queues": where},
+    }
     assert no_ack  # a call without call_id waits for nothing
     assert queue.python_signals["celery"] == [
         ["unit.consumer.call", entry["window_info"], {"n": 1}, True, None, True, "celery"],
