@@ -14,6 +14,12 @@ for its ``expiry``) — and a named channel has no queue, so
 ignore the Redis database number: projects sharing a Redis need their own
 ``prefix``.
 
+Both take one Redis URL, or a list of URLs to shard the layer over several
+Redis servers (channels_redis' ``hosts`` list): each group lives on the
+server its name hashes to, and dfws keeps each group's history and presence
+on that same server.  Every process (daphne, workers, scripts) must list
+the same URLs in the same order.
+
 Pitfalls these entries guard against (the last two concern the list layer):
 
 * redis-py 8 times out socket reads after 5 s and channels_redis does not
@@ -29,6 +35,7 @@ Pitfalls these entries guard against (the last two concern the list layer):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dfws_celery.pubsub import PUBSUB_BACKEND
@@ -51,8 +58,18 @@ def _host(
     return host
 
 
+def _hosts(
+    url: str | Sequence[str], connect_timeout: float, client_name: str | None, **options: Any
+) -> list[dict[str, Any]]:
+    """The ``hosts`` list: one entry per URL, in the order given (the shards' order)."""
+    urls = [url] if isinstance(url, str) else list(url)
+    if not urls:
+        raise ValueError("a channel layer needs at least one Redis URL")
+    return [_host(one, connect_timeout, client_name, **options) for one in urls]
+
+
 def redis_channel_layer(
-    url: str,
+    url: str | Sequence[str],
     *,
     prefix: str = "dfws",
     capacity: int = 1000,
@@ -64,13 +81,14 @@ def redis_channel_layer(
 ) -> dict[str, Any]:
     """The ``CHANNEL_LAYERS["default"]`` value for the Redis at ``url``.
 
-    ``client_name`` names the connections in Redis' ``CLIENT LIST``.
+    ``url``: one Redis URL, or a list of them (shards, the same order in every
+    process).  ``client_name`` names the connections in Redis' ``CLIENT LIST``.
     """
-    host = _host(url, connect_timeout, client_name, max_connections=max_connections)
+    hosts = _hosts(url, connect_timeout, client_name, max_connections=max_connections)
     return {
         "BACKEND": BACKEND,
         "CONFIG": {
-            "hosts": [host],
+            "hosts": hosts,
             "prefix": prefix,
             "capacity": capacity,
             "group_expiry": group_expiry,
@@ -80,7 +98,7 @@ def redis_channel_layer(
 
 
 def redis_pubsub_channel_layer(
-    url: str,
+    url: str | Sequence[str],
     *,
     prefix: str = "dfws",
     connect_timeout: float = 5.0,
@@ -90,10 +108,10 @@ def redis_pubsub_channel_layer(
     """The ``CHANNEL_LAYERS["default"]`` value for Redis Pub/Sub at ``url``.
 
     ``prefix`` names every Pub/Sub channel: it is what keeps two projects on
-    one Redis apart (the database number in ``url`` does not).
+    one Redis apart (the database number in ``url`` does not).  ``url``: one
+    Redis URL, or a list of them (shards, the same order in every process).
     """
-    host = _host(url, connect_timeout, client_name)
     return {
         "BACKEND": PUBSUB_BACKEND,
-        "CONFIG": {"hosts": [host], "prefix": prefix, **config},
+        "CONFIG": {"hosts": _hosts(url, connect_timeout, client_name), "prefix": prefix, **config},
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dfws_celery.layers import redis_channel_layer, redis_pubsub_channel_layer
 
 URL = "redis://127.0.0.1:1/3"
@@ -56,3 +58,15 @@ def test_pubsub_layer_entry():
 def test_no_client_name_unless_given():
     assert "client_name" not in redis_pubsub_channel_layer(URL)["CONFIG"]["hosts"][0]
     assert "client_name" not in redis_channel_layer(URL)["CONFIG"]["hosts"][0]
+
+
+def test_a_list_of_urls_shards_the_layer_in_the_order_given():
+    urls = ["redis://10.0.0.1:6379/0", "redis://10.0.0.2:6379/0"]
+    for build in (redis_pubsub_channel_layer, redis_channel_layer):
+        hosts = build(urls, client_name="web-1")["CONFIG"]["hosts"]
+        assert [host["address"] for host in hosts] == urls
+        assert all(host["socket_timeout"] is None for host in hosts)
+        assert all(host["client_name"] == "web-1" for host in hosts)
+    assert redis_channel_layer(urls)["CONFIG"]["hosts"][1]["max_connections"] == 1000
+    with pytest.raises(ValueError, match="at least one Redis URL"):
+        redis_pubsub_channel_layer([])
