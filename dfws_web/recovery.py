@@ -107,8 +107,12 @@ class Recovery:
             return
         epoch, offset = positions[group]
         known = self.positions.get(group)
-        if known is None or (known[0] == epoch and known[1] == offset - 1):
-            self.positions[group] = (epoch, offset)  # sent: not a hole for the next frame
+        # sent: not a hole for the next frame, unless frames numbered before it (a handler
+        # that answered before the ack was kept) have not reached this socket yet
+        if (known is None and offset == 1) or (
+            known is not None and known[0] == epoch and known[1] == offset - 1
+        ):
+            self.positions[group] = (epoch, offset)
 
     def live(self, event: LayerFrame) -> list[str] | None:
         """The frames to send for a published frame (none if it was sent already).

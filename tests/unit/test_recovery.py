@@ -114,3 +114,15 @@ def test_an_answer_kept_by_the_edge_is_replayed_and_is_no_hole_for_the_next_fram
     replay = Recovery(store, ["w"], "w", {})  # the same window, reconnecting with no position
     frames, _ = asyncio.run(replay.replay())
     assert [json.loads(f).get("ack") is not None for f in frames] == [True, False]
+
+
+def test_an_answer_numbered_before_the_kept_ack_still_reaches_the_socket():
+    """A handler in the web process (``thread`` mode) can answer before the ack is kept:
+    its result is numbered first, and must not be taken for a frame sent already."""
+    store = LocalHistory(HistorySettings())
+    recovery = Recovery(store, ["w"], "w", {})
+    assert asyncio.run(recovery.replay()) == ([], [])
+    result = store.append(["w"], '{"call_id":"c","handler":"h","result":1}')  # offset 1
+    asyncio.run(recovery.keep("w", '{"call_id":"c","ack":{"handlers":["h"]}}'))  # offset 2
+    sent = recovery.live({"type": "dfws.frame", "text": "{}", "o": result})
+    assert sent is not None and len(sent) == 1, "the result was dropped as sent already"
