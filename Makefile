@@ -5,9 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg | sha1sum | cut -c1-12)
 CHROMIUM ?= /usr/bin/chromium
+NGINX ?= /usr/sbin/nginx
 JS := dfws_web/static/js/df_websockets.min.js
 
-.PHONY: test test-fast lint pytest frontend frontend-test frontend-check wire-check chromium demo demo-redis bench clean
+.PHONY: test test-fast lint pytest frontend frontend-test frontend-check wire-check chromium nginx cluster demo demo-redis bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +45,12 @@ chromium:
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
+# the cluster tests (tests/test_cluster.py) and `make cluster` run a private nginx of their own
+# (config, pid and logs in a temp dir, a loopback port); Debian's service is not used
+nginx:
+	@test -x $(NGINX) || { echo "installing Debian's nginx"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx) >/dev/null; }
+
 # ruff, mypy strict, and the import contract of .importlinter (`python -m scripts.deps`
 # draws the graph)
 lint: $(STAMP)
@@ -62,7 +69,7 @@ test-fast: $(STAMP)
 # cross the layer once more on channels_redis' list-based RedisChannelLayer
 LAYER_TESTS := tests/test_websocket.py tests/test_relay.py tests/test_publisher.py \
   tests/test_pubsub.py tests/test_worker.py tests/test_trigger.py tests/test_recovery.py
-pytest: $(STAMP) chromium
+pytest: $(STAMP) chromium nginx
 	$(VENV)/bin/pytest
 	DFWS_TEST_LAYER=list $(VENV)/bin/pytest -q $(LAYER_TESTS)
 
@@ -89,6 +96,12 @@ demo: $(STAMP)
 demo-redis: $(STAMP)
 	DFWS_REDIS_URL=$(DFWS_REDIS_URL) $(PY) sample_project/redis_demo.py \
 	  --addr $(DEMO_ADDR) --flower-port $(FLOWER_PORT)
+
+# the distributed shape on loopback ports, by hand (tests/cluster.py): nginx in front of two daphne
+# processes, the channel layer sharded over two private redis-servers, one worker per queue
+# (celery, slow), a private Redis for the cache; prints the URL, Ctrl-C stops every process
+cluster: $(STAMP) nginx
+	$(PY) -m tests.cluster
 
 clean:
 	rm -rf $(VENV) frontend/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -100,6 +100,15 @@ class Process:
         self.log.close()
 
 
+def _started(process: Process, wait: Callable[[], Any]) -> Any:
+    """``wait()``'s value; a process that did not come up is stopped, not left running."""
+    try:
+        return wait()
+    except BaseException:
+        process.stop()
+        raise
+
+
 def celery_worker(
     name: str, queues: str, env: dict[str, str], log_dir: Path, pool: str = "prefork"
 ) -> Process:
@@ -115,22 +124,30 @@ def celery_worker(
             raise RuntimeError(f"worker {name} died:\n{process.output()}")
         return "ready." in process.output()
 
-    wait_until(ready, 60, f"celery worker {name}")
+    _started(process, lambda: wait_until(ready, 60, f"celery worker {name}"))
     return process
 
 
 LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 
 
-def daphne(port: int | None, env: dict[str, str], log_dir: Path, name: str = "daphne") -> Process:
+def daphne(
+    port: int | None,
+    env: dict[str, str],
+    log_dir: Path,
+    name: str = "daphne",
+    proxy_headers: bool = False,
+) -> Process:
     """A daphne serving the test project; its base URL is ``process.url``.
 
     ``port=None``: daphne binds a port the kernel chooses and the port is read back
     from its log (no window in which another process could take a port we picked).
+    ``proxy_headers``: behind a proxy (``--proxy-headers``: the client's address and
+    scheme from ``X-Forwarded-For``/``-Proto``).
     """
     args = [
         sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port or 0),
-        "dfws_web.asgi:application",
+        *(["--proxy-headers"] if proxy_headers else []), "dfws_web.asgi:application",
     ]  # fmt: skip
     process = Process(name, args, env, log_dir)
 
@@ -140,7 +157,94 @@ def daphne(port: int | None, env: dict[str, str], log_dir: Path, name: str = "da
         found = LISTENING.search(process.output())
         return int(found.group(1)) if found else None
 
-    process.port = wait_until(listening, 60, "daphne to listen")
+    process.port = _started(process, lambda: wait_until(listening, 60, "daphne to listen"))
     assert port is None or process.port == port, process.output()
     process.url = f"http://127.0.0.1:{process.port}"
+    return process
+
+
+def redis_server(log_dir: Path, name: str = "redis") -> Process:
+    """A private redis-server on a free loopback port, nothing saved; ``process.url`` (DB 0)."""
+    port = free_port()
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    args += ["--appendonly", "no"]
+    process = Process(f"{name}-{port}", args, test_env(), log_dir)
+
+    def listening() -> bool:
+        if not process.alive():
+            raise RuntimeError(f"redis-server {name} died:\n{process.output()}")
+        return port_open("127.0.0.1", port)
+
+    _started(process, lambda: wait_until(listening, 10, f"redis-server {name}"))
+    process.port, process.url = port, f"redis://127.0.0.1:{port}/0"
+    return process
+
+
+NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+
+# a private, unprivileged nginx: every path in its own directory, in the foreground
+NGINX_CONF = """\
+daemon off;
+{user}worker_processes 1;
+pid {root}/nginx.pid;
+error_log stderr notice;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {root}/access.log;
+    client_body_temp_path {root}/client_body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    map $http_upgrade $connection_upgrade {{ default upgrade; "" close; }}
+    upstream dfws {{
+        least_conn;  # websockets are long: each new one goes to the process with fewest
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://dfws;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_read_timeout 1h;
+            # which daphne answered: the tests learn where each socket landed
+            add_header X-Upstream $upstream_addr always;
+        }}
+    }}
+}}
+"""
+
+
+def nginx(upstreams: list[int], log_dir: Path, name: str = "nginx") -> Process:
+    """A private nginx on a free loopback port proxying HTTP and websockets to ``upstreams``.
+
+    Its config, pid, logs and temp files live in ``log_dir/<name>``; it runs in the
+    foreground (``daemon off``), so stopping the process stops it. A daphne that is
+    down is skipped (``max_fails=0``: tried again at once when it is back).
+    """
+    if not os.access(NGINX, os.X_OK):
+        raise RuntimeError(f"{NGINX} is missing: `make nginx` installs Debian's nginx")
+    root = log_dir / name
+    root.mkdir(exist_ok=True)
+    port = free_port()
+    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in upstreams)
+    # as root, the workers would switch to `nobody`, who cannot write in a private 0700 dir
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf = root / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(user=user, root=root, port=port, servers=servers))
+    args = [NGINX, "-p", str(root), "-c", str(conf), "-e", "stderr"]
+    process = Process(name, args, test_env(), log_dir)
+
+    def listening() -> bool:
+        if not process.alive():
+            raise RuntimeError(f"nginx died:\n{process.output()}")
+        return port_open("127.0.0.1", port)
+
+    _started(process, lambda: wait_until(listening, 10, "nginx to listen"))
+    process.port, process.url = port, f"http://127.0.0.1:{port}"
     return process

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 from dfws_celery.layers import redis_channel_layer, redis_pubsub_channel_layer
 
@@ -66,10 +67,18 @@ CACHES = {
 # Redis Pub/Sub (the recommended layer) unless DFWS_TEST_LAYER=list: `make test` runs the
 # real-stack tests once more on the list-based RedisChannelLayer
 LAYER = os.environ.get("DFWS_TEST_LAYER", "pubsub")
-_layer = redis_channel_layer if LAYER == "list" else redis_pubsub_channel_layer
-CHANNEL_LAYERS = {
-    "default": _layer(REDIS_URL, prefix=f"{PREFIX}:layer", client_name=f"{PREFIX}-{os.getpid()}")
-}
+# the layer's Redis servers: DFWS_TEST_LAYER_HOSTS (URLs separated by spaces) shards it over
+# several (tests/cluster.py), else the run's Redis
+LAYER_HOSTS = os.environ.get("DFWS_TEST_LAYER_HOSTS", "").split() or [REDIS_URL]
+
+
+def channel_layer(hosts: list[str]) -> dict[str, Any]:
+    """The test project's ``CHANNEL_LAYERS["default"]`` on ``hosts`` (one URL per shard)."""
+    build = redis_channel_layer if LAYER == "list" else redis_pubsub_channel_layer
+    return build(hosts, prefix=f"{PREFIX}:layer", client_name=f"{PREFIX}-{os.getpid()}")
+
+
+CHANNEL_LAYERS = {"default": channel_layer(LAYER_HOSTS)}
 STATIC_URL = "/static/"
 ASGI_APPLICATION = "dfws_web.asgi.application"
 
