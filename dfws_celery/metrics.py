@@ -12,7 +12,10 @@ What is counted, and where:
   handler's answer passing the same socket (browser → worker → browser, minus
   the network);
 * ``dfws_publish_errors_total``: publishes the channel layer refused (Redis
-  unreachable), in web and worker processes alike.
+  unreachable), in web and worker processes alike;
+* ``dfws_replayed_frames_total`` / ``dfws_resyncs_total``: frames sent from a
+  topic's history (a reconnect's replay, a hole filled) and topics whose missed
+  frames were gone (``recovery``).
 
 The hot path pays one global read when metrics are off (:func:`get` returns
 ``None``), a counter increment when on.  Several processes (daphne, gunicorn,
@@ -70,6 +73,13 @@ class Instruments:
         )
         self.publish_errors = Counter(
             "dfws_publish_errors_total", "Publishes to the channel layer that failed"
+        )
+        self.replayed = Counter(
+            "dfws_replayed_frames_total",
+            "Frames windows missed and got from the history (a reconnect, a hole filled)",
+        )
+        self.resyncs = Counter(
+            "dfws_resyncs_total", "Topics whose missed frames were gone: the page was told"
         )
 
 

@@ -157,6 +157,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
         window_group = group_name(f"-window.{window_key}")
         self.recovery = Recovery(store, kept(store, self.groups), window_group, asked)
         frames, resync = await self.recovery.replay()
+        if self.metrics is not None:
+            self.metrics.replayed.inc(len(frames))
+            self.metrics.resyncs.inc(len(resync))
         for text in frames:
             await self.send(text_data=text)
         if asked or frames or resync:
@@ -385,6 +388,9 @@ class SignalConsumer(AsyncWebsocketConsumer):
             resync: list[str] = []
             if frames is None:  # a hole before this frame
                 frames, resync = await self.recovery.alive(event)
+                if self.metrics is not None:
+                    self.metrics.replayed.inc(max(0, len(frames) - 1))
+                    self.metrics.resyncs.inc(len(resync))
             for frame in frames:
                 await self.send(text_data=frame)
             if resync:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from urllib.parse import quote
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from dfws_celery import WINDOW, WindowInfo, trigger
 from dfws_celery.wire import HEARTBEAT
 from tests import services
 from tests.layer import window_joined
@@ -39,12 +41,14 @@ def test_the_metrics_view_counts_a_scripted_scenario(worker, log_dir, tmp_path):
         with connect_window(daphne.url, cookies) as ws:
             window_joined(ws, window_key(cookies))  # one heartbeat and its echo
             received = 1
+            answers: list[dict] = []
             for n in (1, 2):
                 ws.send(
                     json.dumps({"signal": "tests.ping", "opts": {"value": n}, "call_id": f"p{n}"})
                 )
                 ack, result = receive_json(ws), receive_json(ws)
                 assert ack["ack"]["handlers"] and result["result"] == n + 1, (ack, result)
+                answers.append(result)
                 received += 2
             ws.send("not json")
             assert receive_json(ws)["error"]["type"] == "bad_frame"
@@ -55,6 +59,17 @@ def test_the_metrics_view_counts_a_scripted_scenario(worker, log_dir, tmp_path):
                 received += 1
             received += 3
             during = scrape(daphne.url)
+        # while the window is away, a signal to it; it comes back with its positions
+        positions = {tag: at for frame in answers for tag, at in frame.get("o", {}).items()}
+        trigger(WindowInfo.from_dict({"window_key": window_key(cookies)}), "html.text",
+                to=WINDOW, selector="#x", content="missed")  # fmt: skip
+        query = "dfwspos=" + quote(json.dumps(positions))
+        with connect_window(daphne.url, cookies, query=query) as ws:
+            assert receive_json(ws)["opts"]["content"] == "missed"
+            assert receive_json(ws)["recovered"] == {"frames": 1, "resync": []}
+        stale = {tag: "0badc0de.1" for tag in positions}  # a history that is gone
+        with connect_window(daphne.url, cookies, query="dfwspos=" + quote(json.dumps(stale))) as ws:
+            assert receive_json(ws)["recovered"]["resync"] == list(stale)
         after = services.wait_until(
             lambda: (s := scrape(daphne.url))[("dfws_windows_connected", ())] == 0 and s,
             10,
@@ -75,4 +90,6 @@ def test_the_metrics_view_counts_a_scripted_scenario(worker, log_dir, tmp_path):
     # the answers came back within a few seconds: both in the 5 s bucket
     assert during[("dfws_call_seconds_bucket", (("le", "5.0"), *ping))] == 2
     assert after[("dfws_publish_errors_total", ())] == 0
+    assert after[("dfws_replayed_frames_total", ())] == 1
+    assert after[("dfws_resyncs_total", ())] == 1
     assert list(tmp_path.glob("*.db")), "the metrics went through the multiprocess directory"
