@@ -77,6 +77,9 @@ class Recovery:
         self.window_group = window_group
         self.asked = asked
         self.positions: dict[str, Position] = {}
+        # answers this socket sent and kept ahead of its position (frames numbered before
+        # them had not reached it yet): no hole when the position gets to them
+        self.ahead: dict[str, set[Position]] = {}
 
     async def replay(self) -> tuple[list[str], list[str]]:
         """The frames the browser missed, in order per topic, and the topics it cannot get."""
@@ -113,6 +116,8 @@ class Recovery:
             known is not None and known[0] == epoch and known[1] == offset - 1
         ):
             self.positions[group] = (epoch, offset)
+        else:
+            self.ahead.setdefault(group, set()).add((epoch, offset))
 
     def live(self, event: LayerFrame) -> list[str] | None:
         """The frames to send for a published frame (none if it was sent already).
@@ -131,7 +136,7 @@ class Recovery:
             if known is not None and known[0] == epoch:
                 if offset <= known[1]:
                     continue  # sent already
-                if offset > known[1] + 1:
+                if offset > known[1] + 1 and not self._sent_between(group, known, offset):
                     return None
             elif known is not None:
                 return None  # the history was lost while this socket was open
@@ -144,6 +149,16 @@ class Recovery:
         if not any(group in self.tag_of for group in offsets):
             return [text]  # not numbered for any of our groups
         return []
+
+    def _sent_between(self, group: str, known: Position, offset: int) -> bool:
+        """Whether every offset between ``known`` and ``offset`` is an answer sent already."""
+        ahead = self.ahead.get(group)
+        epoch, last = known
+        between = {(epoch, n) for n in range(last + 1, offset)}
+        if not ahead or not between <= ahead:
+            return False
+        ahead -= between
+        return True
 
     async def alive(self, event: LayerFrame) -> tuple[list[str], list[str]]:
         """:meth:`live` for a frame after a hole: what the history has of it goes first."""
@@ -162,7 +177,11 @@ class Recovery:
                 if offset > known[1] + 1:
                     missed = await self.store.missed(group, known, before=offset)
                     if missed.complete:
+                        ahead = self.ahead.get(group, set())
                         for missed_offset, missed_text in missed.frames:
+                            if (epoch, missed_offset) in ahead:
+                                ahead.discard((epoch, missed_offset))
+                                continue  # an answer this socket sent already
                             one = {tag: f"{epoch}.{missed_offset}"}
                             frames.append(with_positions(missed_text, one))
                     else:

@@ -126,3 +126,18 @@ def test_an_answer_numbered_before_the_kept_ack_still_reaches_the_socket():
     asyncio.run(recovery.keep("w", '{"call_id":"c","ack":{"handlers":["h"]}}'))  # offset 2
     sent = recovery.live({"type": "dfws.frame", "text": "{}", "o": result})
     assert sent is not None and len(sent) == 1, "the result was dropped as sent already"
+
+
+def test_an_answer_kept_ahead_of_the_position_is_not_sent_twice():
+    """Progress numbered before the kept ack, more progress after it: the ack, sent when it
+    was kept, is no hole to fill from the history (a second ack would reach the page)."""
+    store = LocalHistory(HistorySettings())
+    recovery = Recovery(store, ["w"], "w", {})
+    assert asyncio.run(recovery.replay()) == ([], [])
+    first = store.append(["w"], '{"call_id":"c","handler":"h","progress":{}}')  # offset 1
+    asyncio.run(recovery.keep("w", '{"call_id":"c","ack":{"handlers":["h"]}}'))  # offset 2
+    second = store.append(["w"], '{"call_id":"c","handler":"h","result":1}')  # offset 3
+    sent = [recovery.live({"type": "dfws.frame", "text": "{}", "o": o}) for o in (first, second)]
+    assert [len(frames or []) for frames in sent] == [1, 1], sent
+    later = store.append(["w"], '{"n":4}')
+    assert len(recovery.live({"type": "dfws.frame", "text": "{}", "o": later}) or []) == 1
