@@ -68,7 +68,8 @@ test-fast: $(STAMP)
 # everything on the recommended Redis Pub/Sub channel layer, then the real-stack tests that
 # cross the layer once more on channels_redis' list-based RedisChannelLayer
 LAYER_TESTS := tests/test_websocket.py tests/test_relay.py tests/test_publisher.py \
-  tests/test_pubsub.py tests/test_worker.py tests/test_trigger.py tests/test_recovery.py
+  tests/test_pubsub.py tests/test_worker.py tests/test_trigger.py tests/test_recovery.py \
+  tests/test_cluster.py
 pytest: $(STAMP) chromium nginx
 	$(VENV)/bin/pytest
 	DFWS_TEST_LAYER=list $(VENV)/bin/pytest -q $(LAYER_TESTS)
