@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -122,3 +123,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"dfws": {"handlers": ["console"], "level": "DEBUG", "propagate": False}},
 }
+
+# a private daphne, worker or runworker of a test may override any setting above:
+# DFWS_TEST_SETTINGS is a JSON object of setting names and values, applied last
+# (tests/test_worker_modes.py: WEBSOCKET_WORKERS; tests/test_setting_overrides.py: the
+# documented overrides; tests/test_permissions.py: AUTHENTICATION_BACKENDS)
+globals().update(json.loads(os.environ.get("DFWS_TEST_SETTINGS") or "{}"))

@@ -24,9 +24,9 @@ def test_dfws_signals_lists_path_handler_task_queue_permission():
 
 
 def test_dfws_queues_prints_the_list_for_dash_q():
-    assert run("dfws_queues").strip() == "celery,idle,lonely,slow"
+    assert run("dfws_queues").strip() == "celery,dynamic,idle,late,lonely,slow"
 
 
 def test_settings_are_read_lazily(settings):
     settings.WEBSOCKET_DEFAULT_QUEUE = "main"
-    assert run("dfws_queues").strip() == "main,idle,lonely,slow"
+    assert run("dfws_queues").strip() == "main,celery,dynamic,idle,late,lonely,slow"

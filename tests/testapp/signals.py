@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from django import forms
 
 from dfws_celery import (
     RE,
+    SESSION,
     WINDOW,
     Choice,
+    DynamicQueue,
     SerializedForm,
     everyone,
     has_perm,
+    is_anonymous,
     is_staff,
+    is_superuser,
     signal,
     trigger,
 )
@@ -191,3 +196,84 @@ def only_small(connection, window_info, kwargs):
 @signal(path="tests.small_only", is_allowed_to=only_small)
 def small_only(window_info, n: int = 0):
     return n
+
+
+# ---- documented features on the real stack (issue 16) ----
+
+
+@signal(path="tests.whoami", is_allowed_to=everyone)
+def whoami(window_info):
+    """Where the handler ran, and what its window carries (a custom middleware's ``team``)."""
+    where = {
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "thread": threading.current_thread().name,
+        "team": getattr(window_info, "team", None),
+    }
+    sink.record("whoami", **where)
+    return where
+
+
+@signal(path="tests.complex", is_allowed_to=everyone)
+def double_complex(window_info, z=None):
+    """A complex argument only with the project's decoder, a result only its encoder encodes."""
+    return z * 2
+
+
+@signal(path="tests.nap", is_allowed_to=everyone)
+def nap(window_info, seconds: float = 0.3):
+    """Sleeps: how many run at once shows the size of the pool (``WEBSOCKET_POOL_SIZES``)."""
+    started = time.monotonic()
+    time.sleep(seconds)
+    return {
+        "thread": threading.current_thread().name,
+        "started": started,
+        "ended": time.monotonic(),
+    }
+
+
+@signal(path="tests.to_topic", is_allowed_to=everyone)
+def to_topic(window_info, topic: str, text: str = ""):
+    trigger(window_info, "html.append", to=topic, selector="#received", content=f"<p>{text}</p>")
+
+
+@signal(path="tests.to_session", is_allowed_to=everyone)
+def to_session(window_info, text: str = ""):
+    trigger(window_info, "html.append", to=SESSION, selector="#received", content=f"<p>{text}</p>")
+
+
+@signal(path="tests.anonymous_only", is_allowed_to=is_anonymous)
+def anonymous_only(window_info):
+    return "anonymous"
+
+
+@signal(path="tests.superuser_only", is_allowed_to=is_superuser)
+def superuser_only(window_info):
+    return "superuser"
+
+
+def big_ones_apart(window_info, kwargs):
+    return "dynamic" if kwargs.get("big") else "celery"
+
+
+@signal(
+    path="tests.dynamic",
+    is_allowed_to=everyone,
+    queue=DynamicQueue(big_ones_apart, queues=["celery", "dynamic"]),
+)
+def dynamic(window_info, big=False):
+    """The worker that ran it: its main process is the parent of the prefork child."""
+    return {"big": big, "worker": os.getppid()}
+
+
+# queue ``late``: consumed only once tests/test_delivery_options.py starts its worker
+
+
+@signal(path="tests.late", queue="late")
+def late(window_info, value: int = 0):
+    sink.record("late", value=value, at=time.time())
+
+
+@signal(path="tests.late_expiring", queue="late", expires=1)
+def late_expiring(window_info, value: int = 0):
+    sink.record("late", value=value, at=time.time())

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, login, logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -41,7 +42,8 @@ def ajax_trigger(request: HttpRequest) -> HttpResponse:
 
 def login_as(request: HttpRequest, username: str) -> HttpResponse:
     user, _ = get_user_model().objects.get_or_create(username=username)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    # the project's first backend: a private daphne may allow inactive users (test_permissions)
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     return redirect(request.GET.get("next", "/"))
 
 
