@@ -4,7 +4,9 @@ One ``tsc --noEmit`` run (~5 s) over the sample project's generated
 ``signals.d.ts``, the sample's calls (``tests/typescript/calls_ok.ts``), a
 check that the declared client API is the client's own
 (``client_api.ts``), and wrong calls (``calls_wrong.ts``): the compile must
-fail, on each line marked ``// wrong`` and on no other line.
+fail, on each line marked ``// wrong`` and on no other line. Then the
+editor's completions (TypeScript's language service, ``complete.cjs``):
+the signal names, an argument's keys, a ``Choice``'s values.
 """
 
 from __future__ import annotations
@@ -40,10 +42,18 @@ def sample_declarations() -> str:
     return result.stdout
 
 
-def test_the_sample_compiles_and_wrong_calls_do_not(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def declarations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the sample project's generated ``signals.d.ts``."""
     if not TSC.exists():
         pytest.fail("frontend/node_modules is missing: run `make frontend`")
-    (tmp_path / "signals.d.ts").write_text(sample_declarations())
+    folder = tmp_path_factory.mktemp("typescript")
+    (folder / "signals.d.ts").write_text(sample_declarations())
+    return folder
+
+
+def test_the_sample_compiles_and_wrong_calls_do_not(declarations: Path) -> None:
+    tmp_path = declarations
     for name in FILES[1:]:
         (tmp_path / name).write_text((SOURCES / name).read_text())
     config = {
@@ -78,3 +88,24 @@ def test_the_sample_compiles_and_wrong_calls_do_not(tmp_path: Path) -> None:
     }
     assert wrong_lines
     assert errors == wrong_lines, output
+
+
+def test_an_editor_completes_names_arguments_and_choices(declarations: Path) -> None:
+    pages = [
+        'DFSignals.call("',
+        'DFSignals.call("demo.slow.work", { ',
+        'DFSignals.call("demo.topics.send", { target: "',
+    ]
+    typescript = ROOT / "frontend" / "node_modules" / "typescript"
+    result = subprocess.run(
+        ["node", str(SOURCES / "complete.cjs"), str(typescript), str(declarations), *pages],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    names, arguments, targets = json.loads(result.stdout)
+    assert "demo.slow.work" in names and "demo.hello" in names
+    assert "demo.clock.tick" not in names  # server_side: browsers may not call it
+    assert arguments == ["delay", "steps"]
+    assert targets == ["session", "user", "window"]
