@@ -11,7 +11,8 @@ and the results they return, read from their annotations:
   ``None`` → ``null``, ``list[X]``/``tuple``/``set`` → ``X[]``, ``dict[str, X]``
   → ``Record<string, X>``, unions, ``Optional``, ``Literal``, ``TypedDict``
   (and dataclasses, for results);
-* ``RE`` → ``string``, ``Choice`` → the union of its values (as strings),
+* ``RE`` → ``string``, ``Choice`` → the union of its values (as strings, and
+  as numbers for integers: the check compares ``str(value)``),
   ``SerializedForm(F)`` → the ``{name, value}`` entries the client sends,
   names restricted to the fields of ``F``;
 * a function used as an annotation (a caster) → the annotation of its first
@@ -255,7 +256,7 @@ def ts_type(annotation: Any, role: Role, depth: int = 0) -> str:
     if isinstance(annotation, RE):
         return "string"
     if isinstance(annotation, Choice):
-        return _union(json.dumps(value) for value in sorted(annotation.values)) or "never"
+        return _choice(annotation) if role == "argument" else "string"
     if isinstance(annotation, SerializedForm):
         return _form_type(annotation)
     simple = _SIMPLE.get(annotation) if isinstance(annotation, type) else None
@@ -296,6 +297,7 @@ def ts_type(annotation: Any, role: Role, depth: int = 0) -> str:
 
 
 _PLAIN = re.compile(r"[A-Za-z_]\w*(\[\])*")
+_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
 _SIMPLE: dict[Any, str] = {bool: "boolean", int: "number", float: "number", str: "string"}
 _ENCODED_AS_STRING = (  # what DjangoJSONEncoder writes as a string
     datetime.datetime,
@@ -315,6 +317,13 @@ def _caster_input(function: Callable[..., Any], depth: int) -> str:
     if not params:
         return UNKNOWN
     return ts_type(params[0].annotation, "argument", depth)
+
+
+def _choice(annotation: Choice) -> str:
+    """Its values as string literals, and as numbers too where one reads the same (``str(3)``)."""
+    values = sorted(annotation.values)
+    numbers = sorted(int(v) for v in values if _INTEGER.fullmatch(v))
+    return _union([*(json.dumps(v) for v in values), *map(str, numbers)]) or "never"
 
 
 def _form_type(annotation: SerializedForm) -> str:

@@ -66,7 +66,7 @@ def test_the_sample_compiles_and_wrong_calls_do_not(declarations: Path) -> None:
             "noUncheckedIndexedAccess": True,
             "noEmit": True,
             "types": [],
-            "paths": {"dfws-client": [str(ROOT / "frontend" / "src" / "client.ts")]},
+            "paths": {"dfws-client/*": [str(ROOT / "frontend" / "src" / "*")]},
         },
         "files": FILES,
     }

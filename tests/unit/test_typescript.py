@@ -72,7 +72,7 @@ def loose_caster(value):  # type: ignore[no-untyped-def]
         (Literal["a", 1, True, None], '"a" | 1 | true | null'),
         (Point, "{ x: number; label?: string }"),
         (RE(r"\d+", caster=int), "string"),
-        (Choice(["b", "a", 3]), '"3" | "a" | "b"'),
+        (Choice(["b", "a", 3, "-1", "01"]), '"-1" | "01" | "3" | "a" | "b" | -1 | 3'),
         (SerializedForm(ProfileForm), 'DFSignalsFormEntry<"age" | "name">[] | null'),
         (SerializedForm(PrefixedForm), 'DFSignalsFormEntry<"p-age" | "p-name">[] | null'),
         (caster, "string"),
@@ -128,6 +128,13 @@ def test_a_signal_entry_has_optional_defaults_kwargs_and_the_return_type() -> No
         "    result: string[];\n"
         "  };\n"
     ) in output
+
+
+def test_a_return_annotation_that_cannot_be_resolved_is_unknown() -> None:
+    def handler(window_info, n: int) -> Nowhere:  # type: ignore[no-untyped-def]  # noqa: F821
+        return n
+
+    assert "args: { n: number };\n    result: unknown;" in render([connection(handler)])
 
 
 def test_no_argument_means_none_and_no_annotation_means_unknown() -> None:
