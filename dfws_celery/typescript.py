@@ -197,6 +197,7 @@ def render(connections: Iterable[SignalConnection]) -> str:
     lines = [HEADER, "interface DFSignalsSignals {"]
     for path in sorted(by_path):
         handlers = sorted(by_path[path], key=lambda c: c.task_name)
+        lines.extend(_doc(handlers))
         lines.append(f"  {json.dumps(path)}: {{")
         lines.append(f"    args: {signal_arguments(handlers)};")
         lines.append(f"    result: {signal_result(handlers)};")
@@ -204,6 +205,18 @@ def render(connections: Iterable[SignalConnection]) -> str:
     lines.append("}")
     lines.append("")
     return "\n".join(lines) + "\n" + CLIENT_API
+
+
+def _doc(handlers: Sequence[SignalConnection]) -> list[str]:
+    """A JSDoc comment: each handler, with the first line of its docstring."""
+    lines = []
+    for connection in handlers:
+        summary = (inspect.getdoc(connection.function) or "").strip().split("\n", 1)[0]
+        text = f"{connection.handler_name}: {summary}" if summary else connection.handler_name
+        lines.append(text.replace("*/", "* /"))
+    if len(lines) == 1:
+        return [f"  /** {lines[0]} */"]
+    return ["  /**", *(f"   * {line}" for line in lines), "   */"]
 
 
 def signal_arguments(handlers: Sequence[SignalConnection]) -> str:
