@@ -16,7 +16,12 @@ const host = {
     return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
   },
   getCurrentDirectory: () => dir,
-  getCompilationSettings: () => ({ lib: ["lib.es2022.d.ts", "lib.dom.d.ts"], strict: true, types: [] }),
+  getCompilationSettings: () => ({
+    lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
+    strict: true,
+    types: [],
+    skipDefaultLibCheck: true,
+  }),
   getDefaultLibFileName: (options) => ts.getDefaultLibFilePath(options),
   fileExists: (name) => name in files || ts.sys.fileExists(name),
   readFile: (name) => files[name] ?? ts.sys.readFile(name),
