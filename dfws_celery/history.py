@@ -272,17 +272,35 @@ class RedisHistory:
         return positions
 
     async def missed(self, group: str, position: Position | None, before: int = 0) -> Missed:
+        from dfws_celery.pubsub import loop_bare
+
         meta, stream = self.keys(group)
         after = 0 if position is None else position[1]
         end = f"{before - 1}-1" if before else "+"
-        client = await self._async_client(self.shard(group))
-        async with client.pipeline(transaction=True) as pipe:
-            pipe.hmget(meta, "e", "o")
-            pipe.xrange(stream, min=f"({after}-1", max=end)
-            (epoch, last), entries = await pipe.execute()
-        frames = [(int(_text(key).split("-")[0]), _text(data[b"f"])) for key, data in entries]
+        bare = await loop_bare(self.hosts[self.shard(group)])
+        # one snapshot: the epoch and last offset, and the frames, as of the same moment
+        replies = await bare.exchange(
+            [("MULTI",), ("HMGET", meta, "e", "o"), ("XRANGE", stream, f"({after}-1", end),
+             ("EXEC",)]
+        )  # fmt: skip
+        done = replies[-1]
+        if isinstance(done, Exception):
+            raise done
+        (epoch, last), entries = done
+        frames = [(int(_text(key).split("-")[0]), _field(fields, "f")) for key, fields in entries]
         epoch_text = None if epoch is None else _text(epoch)
         return missed_from(position, epoch_text, int(last or 0), frames, before)
+
+
+def _field(fields: Any, name: str) -> str:
+    """A stream entry's field, from a raw reply (a flat list) or a parsed one (a dict)."""
+    if isinstance(fields, dict):
+        return _text(fields.get(name.encode(), fields.get(name)))
+    pairs = iter(fields)
+    for key, value in zip(pairs, pairs, strict=False):
+        if _text(key) == name:
+            return _text(value)
+    raise ValueError(f"a history entry without {name!r}")
 
 
 def _text(value: Any) -> str:

@@ -112,26 +112,40 @@ class BareConnections:
         self.shas: dict[str, str] = {}
 
     async def exchange(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        """Send ``commands`` in one write and read their replies (errors returned, not raised)."""
+        """Send ``commands`` in one write and read their replies (errors returned, not raised).
+
+        An idle connection that Redis or the network closed meanwhile (a Redis
+        restart) is replaced once by a new one.
+        """
         async with self.slots:
             pool = self.client.connection_pool
-            if self.idle:
-                connection = self.idle.pop()
-            else:
-                connection = pool.connection_class(**pool.connection_kwargs)
+            reused = bool(self.idle)
+            connection = self.idle.pop() if reused else None
+            while True:
+                if connection is None:
+                    connection = pool.connection_class(**pool.connection_kwargs)
+                try:
+                    replies = await self._round_trip(connection, commands)
+                except BaseException as exc:  # an interrupted exchange: the socket is unusable
+                    await connection.disconnect()
+                    stale = isinstance(exc, redis.ConnectionError | redis.TimeoutError)
+                    if reused and stale:
+                        connection, reused = None, False  # once, on a new connection
+                        continue
+                    raise
+                self.idle.append(connection)
+                return replies
+
+    @staticmethod
+    async def _round_trip(connection: Any, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        await connection.send_packed_command(connection.pack_commands(commands))
+        replies = []
+        for _ in commands:
             try:
-                await connection.send_packed_command(connection.pack_commands(commands))
-                replies = []
-                for _ in commands:
-                    try:
-                        replies.append(await connection.read_response())
-                    except redis.ResponseError as exc:  # an error reply: the socket is fine
-                        replies.append(exc)
-            except BaseException:  # an interrupted exchange leaves the socket unusable
-                await connection.disconnect()
-                raise
-            self.idle.append(connection)
-            return replies
+                replies.append(await connection.read_response())
+            except redis.ResponseError as exc:  # an error reply: the socket is fine
+                replies.append(exc)
+        return replies
 
     async def run_script(self, source: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """``EVALSHA`` of ``source``, loaded first if Redis forgot it (restarted, flushed)."""

@@ -65,6 +65,13 @@ class CloseCode(IntEnum):
     """The window, or the client's address, has as many sockets open as allowed."""
 
 
+TRY_AGAIN_CLOSE = 4013
+"""Close code of a socket the server could not admit for now (Redis unreachable, restarting).
+
+Not a refusal of the window (not in :class:`CloseCode`): the client retries with its usual
+backoff.  (RFC 6455's own 1013 is refused by autobahn, daphne's websocket library.)"""
+
+
 # ---- browser -> server ----
 
 

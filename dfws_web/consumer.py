@@ -26,12 +26,14 @@ from dfws_celery._compat import PubSubProcess, handler_of
 from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import BadFrame, ErrorType, SignalError, Unavailable
 from dfws_celery.history import history, kept
+from dfws_celery.outages import OUTAGE_ERRORS, OutageLog
 from dfws_celery.publisher import warm_loop
 from dfws_celery.queue_watch import watch
 from dfws_celery.routing import static_queue
 from dfws_celery.topics import group_name
 from dfws_celery.wire import (
     HEARTBEAT,
+    TRY_AGAIN_CLOSE,
     AckQueue,
     CloseCode,
     LayerControl,
@@ -61,6 +63,7 @@ from dfws_web.windows import (
 )
 
 logger = logging.getLogger("dfws.websocket")
+connect_outages = OutageLog(logger)
 
 
 def client_address(scope: Mapping[str, Any]) -> str:
@@ -93,6 +96,21 @@ class SignalConsumer(AsyncWebsocketConsumer):
     paused: bool = True  # frames from the subscriber wait in the queue (see fanout)
 
     async def connect(self) -> None:
+        """Accept the socket, then admit the window or close with the reason's code.
+
+        Redis unreachable (the cache, the layer, a restart in progress) closes
+        with 1013 (try again later) and one log line per outage, not a
+        traceback per socket; the client retries with its backoff.
+        """
+        try:
+            await self.open_window()
+        except OUTAGE_ERRORS as exc:
+            connect_outages.failed("websocket connect", "dfws: a window could not connect", exc)
+            await self.close(code=TRY_AGAIN_CLOSE)
+            return
+        connect_outages.ok("websocket connect")
+
+    async def open_window(self) -> None:
         self.groups = []
         self.refusals = Refusals()
         cookies = self.scope.get("cookies", {})

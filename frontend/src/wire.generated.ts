@@ -37,6 +37,10 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
+/** Close code of a socket the server could not admit for now (Redis away): retried
+ * with the usual backoff, not a refusal of the window. */
+export const TRY_AGAIN_CLOSE = 4013;
+
 /** Every close code of a server that refused the window. */
 export const REFUSAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>(
   Object.values(CloseCode),
