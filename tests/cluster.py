@@ -18,6 +18,7 @@ cache as well, migrates a database of its own and prints the URL.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -25,8 +26,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +127,41 @@ def start(log_dir: Path, **extra_env: str) -> Cluster:
         cluster.stop()
         raise
     return cluster
+
+
+@contextmanager
+def serving(log_dir: Path) -> Iterator[Cluster]:
+    """A cluster, and this process publishing on its shards (``CHANNEL_LAYERS`` overridden)
+    as a view or a task of the cluster would: the tests' fixture (tests/conftest.py)."""
+    from django.test import override_settings
+
+    from tests.settings import channel_layer
+
+    cluster = start(log_dir)
+    try:
+        with override_settings(CHANNEL_LAYERS={"default": channel_layer(cluster.layer_hosts)}):
+            yield cluster
+    finally:
+        cluster.stop()
+
+
+def presence_pids(topic: str) -> list[int]:
+    """The process ids of the daphne processes holding ``topic``'s members, one per member,
+    read from the presence set (whose members name their process: ``host:pid:token``)."""
+    import redis
+
+    from dfws_celery.presence import store
+    from dfws_celery.topics import group_name
+
+    presence = store()
+    assert presence is not None
+    group = group_name(topic)
+    client = redis.Redis.from_url(presence.host(group)["address"])
+    try:
+        raw = client.zrange(presence.key(group), 0, -1)
+    finally:
+        client.close()
+    return [int(json.loads(member)["p"].split(":")[1]) for member in raw]
 
 
 def main() -> None:

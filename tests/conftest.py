@@ -71,6 +71,24 @@ def server(log_dir: Path, django_db_setup: Any, worker: Any) -> Iterator[str]:
     process.stop()
 
 
+@pytest.fixture(scope="module")
+def cluster_up(log_dir: Path, django_db_setup: Any) -> Iterator[Any]:
+    """The distributed shape (tests/cluster.py), started once for the module that uses it:
+    nginx, two daphne processes, two Redis shards, a worker per queue; this process
+    publishes on the shards meanwhile."""
+    from tests import cluster
+
+    with cluster.serving(log_dir) as running:
+        yield running
+
+
+@pytest.fixture
+def cluster(cluster_up: Any) -> Any:
+    """The module's cluster with each daphne running (a test before may have stopped one)."""
+    cluster_up.revive()
+    return cluster_up
+
+
 @pytest.fixture
 def declared() -> Iterator[None]:
     """Forget the dfws signals a test declares."""

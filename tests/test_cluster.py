@@ -1,6 +1,6 @@
 """The distributed shape (issue 14): nginx, two daphne processes, two Redis shards, workers.
 
-The cluster (tests/cluster.py) starts once for the module. Each window is a
+The cluster (tests/cluster.py, the ``cluster`` fixture) starts once for the module. Each window is a
 page opened through nginx and a plain websocket client through nginx; nginx
 names the daphne that took each socket (``X-Upstream``), so every test
 knows it has windows on both processes. The client keeps the last position
@@ -17,10 +17,8 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from contextlib import ExitStack
 from http.cookiejar import CookieJar
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +27,6 @@ import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test import override_settings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from dfws_celery import BROADCAST, USER, WINDOW, WindowInfo, presence, trigger
@@ -39,31 +36,13 @@ from dfws_celery.relay import window_group
 from dfws_celery.topics import group_name, serialize_topic
 from tests import cluster as cluster_module
 from tests import services
-from tests.settings import LAYER, channel_layer
+from tests.settings import LAYER
 from tests.testapp.models import Article
 from tests.wsclient import connect_window, open_page, window_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PROCESS_TTL = 3  # DFWS_TEST_PRESENCE_PROCESS_TTL of the cluster (tests/cluster.py)
-
-
-@pytest.fixture(scope="module")
-def cluster_up(log_dir: Path, django_db_setup: Any) -> Iterator[cluster_module.Cluster]:
-    cluster = cluster_module.start(log_dir)
-    layers = {"default": channel_layer(cluster.layer_hosts)}
-    try:
-        with override_settings(CHANNEL_LAYERS=layers):  # this process publishes on the shards
-            yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture
-def cluster(cluster_up: cluster_module.Cluster) -> cluster_module.Cluster:
-    """The module's cluster, each daphne running (a test before may have stopped one)."""
-    cluster_up.revive()
-    return cluster_up
 
 
 class Window:
@@ -334,6 +313,10 @@ def test_presence_spans_both_processes_and_forgets_a_killed_ones_members(cluster
     with ExitStack() as stack:
         windows = open_windows(cluster, stack, 4, f"/room/{room}/")
         services.wait_until(lambda: room_members(room) == len(windows), 5, "every member")
+        pids = [d.popen.pid for d in cluster.daphnes]  # each member names its process
+        held = sorted(pids[w.daphne] for w in windows)
+        assert sorted(cluster_module.presence_pids(f"room-{room}")) == held
+        assert set(held) == set(pids)
         victim = windows[0].daphne
         gone = [w for w in windows if w.daphne == victim]
         cluster.kill(victim, signal.SIGKILL)
