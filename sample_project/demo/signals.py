@@ -10,7 +10,6 @@ import re
 import socket
 import threading
 import time
-from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -120,14 +119,16 @@ def broadcast(window_info: WindowInfo, text: SHORT_TEXT) -> None:
 # ---- background work: a slow queue, progress, delays, beat ----
 
 
-def steps_count(value: Any) -> int:
+# a caster's parameter annotation is what browsers may send: `dfws_typescript` declares
+# `steps?: number | string` (a form field's value is a string)
+def steps_count(value: int | str) -> int:
     steps = int(value)
     if not 1 <= steps <= 20:
         raise ValueError(f"{steps} is not between 1 and 20")
     return steps
 
 
-def step_delay(value: Any) -> float:
+def step_delay(value: float | str) -> float:
     delay = float(value)
     if not 0 <= delay <= 5:
         raise ValueError(f"{delay} is not between 0 and 5 seconds")

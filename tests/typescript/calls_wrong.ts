@@ -7,4 +7,5 @@ void DFSignals.call("demo.hello", { sent: 1, extra: true }); // wrong
 void DFSignals.call("demo.topics.send", { target: "everyone", text: "hi" }); // wrong
 void DFSignals.call("demo.forms.check", { form_data: [{ name: "colour", value: "red" }] }); // wrong
 void DFSignals.call("demo.slow.work", { steps: 5 }, { timeout: "soon" }); // wrong
+void DFSignals.call("demo.slow.work", { steps: true }); // wrong
 export const length: Promise<number[]> = DFSignals.call("demo.hello"); // wrong
