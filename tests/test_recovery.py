@@ -210,3 +210,40 @@ def test_a_sync_publish_numbers_and_publishes_in_one_script_the_layer_can_read()
     missed = asyncio.run(history().missed(group, (epoch, 0)))
     assert [t for _, t in missed.frames] == [text, text]
     listener.close()
+
+
+def test_the_in_memory_mode_keeps_its_history_in_the_process(log_dir):
+    """The demo's shape: in-memory layer and cache, handlers in threads, one daphne."""
+    settings_json = json.dumps(
+        {
+            "CHANNEL_LAYERS": {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+            "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+            "WEBSOCKET_WORKERS": "thread",
+            "WEBSOCKET_PRESENCE": None,
+        }
+    )
+    from tests import services
+
+    daphne = services.daphne(
+        None, services.test_env(DFWS_TEST_SETTINGS=settings_json), log_dir, name="daphne-memory"
+    )
+    try:
+        cookies = open_page(daphne.url)
+        with connect_window(daphne.url, cookies) as ws:
+            ws.send(
+                json.dumps({"signal": "tests.echo", "opts": {"content": "one"}, "call_id": "e"})
+            )
+            seen = frames_until_quiet(ws)
+            call = {"signal": "tests.sleepy", "opts": {"seconds": 0.5}, "call_id": "s"}
+            ws.send(json.dumps(call))
+            assert json.loads(ws.recv(timeout=5))["ack"]["handlers"]
+        # answered while the socket is away: kept in the process's history
+        time.sleep(1.5)
+        positions = last_positions(seen)
+        assert positions, seen
+        with connect_window(daphne.url, cookies, query=pos_query(positions)) as ws:
+            again = frames_until_quiet(ws)
+        assert [f["result"] for f in again if f.get("call_id") == "s" and "result" in f] == [None]
+        assert again[-1]["recovered"]["resync"] == []
+    finally:
+        daphne.stop()
