@@ -11,7 +11,7 @@ from typing import Any, Literal, NotRequired, Optional, TypedDict, Union
 
 import pytest
 from django import forms
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from dfws_celery import RE, Choice, SerializedForm, everyone, server_side
 from dfws_celery.registry import LazyAnnotation, _connection
@@ -191,3 +191,16 @@ def test_each_signal_is_documented_by_its_handlers() -> None:
     assert ".first: Say hello. * / Not this line. */\n" in one
     both = render([connection(first), connection(second)])
     assert "  /**\n   * tests.unit" in both and ".second\n   */\n" in both
+
+
+def test_check_fails_on_a_stale_or_missing_file(tmp_path: Any) -> None:
+    target = tmp_path / "signals.d.ts"
+    out = io.StringIO()
+    call_command("dfws_typescript", stdout=out)
+    target.write_text(out.getvalue())
+    call_command("dfws_typescript", check=str(target))  # current: silent
+    target.write_text(out.getvalue().replace("number", "string"))
+    with pytest.raises(CommandError, match=r"signals\.d\.ts is stale .* run dfws_typescript >"):
+        call_command("dfws_typescript", check=str(target))
+    with pytest.raises(CommandError, match=r"missing\.d\.ts: No such file"):
+        call_command("dfws_typescript", check=str(tmp_path / "missing.d.ts"))
