@@ -10,7 +10,9 @@ and the results they return, read from their annotations:
 * ``int``/``float`` → ``number``, ``str`` → ``string``, ``bool`` → ``boolean``,
   ``None`` → ``null``, ``list[X]``/``tuple``/``set`` → ``X[]``, ``dict[str, X]``
   → ``Record<string, X>``, unions, ``Optional``, ``Literal``, ``TypedDict``
-  (and dataclasses, for results);
+  (and dataclasses, for results); a ``NewType`` or ``type`` alias → what it
+  stands for; ``datetime``, ``Decimal``, ``UUID`` results → ``string`` (as
+  ``DjangoJSONEncoder`` writes them);
 * ``RE`` → ``string``, ``Choice`` → the union of its values (as strings, and
   as numbers for integers: the check compares ``str(value)``),
   ``SerializedForm(F)`` → the ``{name, value}`` entries the client sends,
@@ -264,6 +266,10 @@ def ts_type(annotation: Any, role: Role, depth: int = 0) -> str:
             annotation = eval(annotation.text, annotation.namespace)
         except Exception:
             return UNKNOWN
+    alias = _TYPE_ALIAS is not None and isinstance(annotation, _TYPE_ALIAS)
+    if alias or isinstance(annotation, typing.NewType):  # `type X = ...` (3.12), NewType
+        value = annotation.__value__ if alias else annotation.__supertype__
+        return ts_type(value, role, down)
     if annotation is None or annotation is type(None):
         return "null"
     if isinstance(annotation, RE):
@@ -310,6 +316,7 @@ def ts_type(annotation: Any, role: Role, depth: int = 0) -> str:
 
 
 _PLAIN = re.compile(r"[A-Za-z_]\w*(\[\])*")
+_TYPE_ALIAS: Any = getattr(typing, "TypeAliasType", None)
 _INTEGER = re.compile(r"0|-?[1-9][0-9]*")
 _SIMPLE: dict[Any, str] = {bool: "boolean", int: "number", float: "number", str: "string"}
 _ENCODED_AS_STRING = (  # what DjangoJSONEncoder writes as a string

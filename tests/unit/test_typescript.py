@@ -7,7 +7,7 @@ import datetime
 import decimal
 import io
 import random
-from typing import Any, Literal, NotRequired, Optional, TypedDict, Union
+from typing import Any, Literal, NewType, NotRequired, Optional, TypedDict, Union
 
 import pytest
 from django import forms
@@ -79,6 +79,7 @@ def loose_caster(value):  # type: ignore[no-untyped-def]
         (loose_caster, "unknown"),
         (decimal.Decimal, "number | string"),
         (LazyAnnotation("int", {}), "number"),
+        (NewType("UserId", int), "number"),
         (LazyAnnotation("Nowhere", {}), "unknown"),
     ],
 )
