@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import threading
 import time
 import uuid
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, suppress
 from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +29,7 @@ import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from kombu import Connection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from dfws_celery import BROADCAST, USER, WINDOW, WindowInfo, presence, trigger
@@ -329,3 +332,40 @@ def test_presence_spans_both_processes_and_forgets_a_killed_ones_members(cluster
             window.reconnect()
         services.wait_until(lambda: room_members(room) == len(windows), 5, "members back")
         assert {w.daphne for w in windows} == {1 - victim}
+
+
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+@pytest.mark.skipif(LAYER != "pubsub", reason="the broker does not depend on the layer")
+def test_with_the_broker_on_rabbitmq_a_call_is_answered_over_the_shards(cluster, log_dir):
+    """The same shards, a daphne and a worker whose broker is RabbitMQ (a queue of this run's
+    own, deleted afterwards): the call goes through RabbitMQ, the answer through the layer."""
+    if not services.port_open("127.0.0.1", 5672):
+        subprocess.run(["rabbitmq-server", "-detached"], check=False)
+        services.wait_until(lambda: services.port_open("127.0.0.1", 5672), 60, "RabbitMQ")
+    queue = f"{settings.PREFIX}-cluster-amqp"
+    env = {**cluster.env, "DFWS_TEST_BROKER": RABBITMQ, "DFWS_TEST_QUEUE": queue}
+    with ThreadPoolExecutor(2) as pool:
+        started = [
+            pool.submit(services.celery_worker, "cluster-amqp", queue, env, log_dir),
+            pool.submit(services.daphne, None, env, log_dir, "cluster-daphne-amqp"),
+        ]
+    processes = [f.result() for f in started if f.exception() is None]
+    try:
+        worker, daphne = (f.result() for f in started)
+        cookies = open_page(daphne.url)
+        with connect_window(daphne.url, cookies) as ws:
+            ws.send(json.dumps({"signal": "tests.ping", "opts": {"value": 41}, "call_id": "r"}))
+            frames = []
+            while not any("result" in f for f in frames):
+                text = ws.recv(timeout=20)
+                if text != "--heartbeat--":
+                    frames.append(json.loads(text))
+        assert [f["result"] for f in frames if "result" in f] == [42]
+        assert "amqp://guest:**@127.0.0.1:5672//" in worker.output()
+    finally:
+        for process in processes:
+            process.stop()
+        with Connection(RABBITMQ) as connection, suppress(Exception):  # it may not exist
+            connection.default_channel.queue_delete(queue)
