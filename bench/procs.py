@@ -184,19 +184,32 @@ def daphne(
         python_for(side), "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0", app,
     ]  # fmt: skip
     cwd = OLD_PROJECT if side == "old" else ROOT
-    service = Service(name, args, env_for(side, **(extra_env or {})), cwd=cwd)
+    return listening(Service(name, args, env_for(side, **(extra_env or {})), cwd=cwd), port)
+
+
+def listening(service: Service, port: int) -> tuple[Service, int]:
+    """``service`` once it listens on ``port`` (stopped if it dies or never does)."""
 
     def ready() -> bool:
         if not service.alive():
-            raise RuntimeError(f"{name} died:\n{service.output()}")
+            raise RuntimeError(f"{service.name} died:\n{service.output()}")
         return port_open(port)
 
     try:
-        wait_until(ready, 60, name)
+        wait_until(ready, 60, service.name)
     except BaseException:
         service.stop()
         raise
     return service, port
+
+
+def uvicorn(app: str, name: str) -> tuple[Service, int]:
+    """dfws served by uvicorn (``--ws websockets``) instead of daphne."""
+    port = free_port()
+    args = [MAIN_PYTHON, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+            "--ws", "websockets", "--lifespan", "off", "--no-access-log", "--log-level",
+            "warning"]  # fmt: skip
+    return listening(Service(name, args, env_for("dfws")), port)
 
 
 FLOOR_CHANNEL = "bench-floor"  # (a Pub/Sub channel: the prefix of the run is in front)
@@ -207,19 +220,7 @@ def floor_server(name: str) -> tuple[Service, int]:
     port = free_port()
     channel = f"{PREFIX}:{FLOOR_CHANNEL}"
     args = [MAIN_PYTHON, str(BENCH / "floor.py"), str(port), REDIS_URL, channel]
-    service = Service(name, args, env_for("dfws"))
-
-    def ready() -> bool:
-        if not service.alive():
-            raise RuntimeError(f"{name} died:\n{service.output()}")
-        return port_open(port)
-
-    try:
-        wait_until(ready, 60, name)
-    except BaseException:
-        service.stop()
-        raise
-    return service, port
+    return listening(Service(name, args, env_for("dfws")), port)
 
 
 def celery_worker(side: str, name: str, extra_env: dict[str, str] | None = None) -> Service:

@@ -187,6 +187,9 @@ class Stack:
         if self.variant == "floor":  # not daphne: the raw websockets floor (bench/floor.py)
             self.daphne, self.port = procs.floor_server("floor")
             return
+        if self.variant == "dfws-uvicorn":  # the same application under uvicorn
+            self.daphne, self.port = procs.uvicorn(self.app, "uvicorn-dfws")
+            return
         self.daphne, self.port = procs.daphne(
             self.side, self.app, f"daphne-{self.variant}", self.env
         )
@@ -217,6 +220,7 @@ class Stack:
 
 
 EXPERIMENTS_APP = "bench.project.experiments:application"
+S3_VARIANTS = ("dfws", "dfws-nolimits", "dfws-nohistory", "dfws-uvicorn", "bare", "floor", "old")
 NO_HISTORY = {"BENCH_HISTORY": "off", "BENCH_PREFIX": f"{procs.PREFIX}-nh"}
 
 
@@ -231,6 +235,8 @@ def stacks() -> dict[str, Stack]:
         # the same without the per-topic history, on its own prefix (daphne, driver, worker)
         "dfws-nohistory": Stack("dfws-nohistory", "dfws", "dfws_web.asgi:application", NO_HISTORY),
         "bare": Stack("bare", "dfws", "bench.project.bare:application"),
+        # dfws under uvicorn --ws websockets (same prefix, driver and worker as dfws)
+        "dfws-uvicorn": Stack("dfws-uvicorn", "dfws", "dfws_web.asgi:application"),
         # the floor: a raw asyncio websockets server writing each Redis message to its clients
         "floor": Stack("floor", "dfws", "bench/floor.py"),
         "old": Stack("old", "old", "df_websockets.routing:application"),
@@ -312,7 +318,7 @@ async def s3(results: Results, servers: dict[str, Stack], drivers: dict[str, Dri
     clients, messages = PLAN.s3_clients, PLAN.s3_broadcasts
     say(f"S3 fan-out: {clients} clients, {messages} broadcasts x {PLAN.s3_reps} repetitions")
     for rep in range(PLAN.s3_reps):
-        for variant in ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "floor", "old"):
+        for variant in S3_VARIANTS:
             stack = servers[variant]
             cookies = await asyncio.to_thread(stack.cookies, clients)
             stack.idle()
@@ -673,6 +679,20 @@ def table(r: Results) -> list[Row]:
         fmt_ratio(floor) + " (dfws / floor)", "", "≤ 3x", check(floor, lambda x: x <= 3),
     ))  # fmt: skip
     rows.append((
+        "S3 server CPU per delivery, daphne against uvicorn (--ws websockets), µs",
+        spread(g("S3", "cpu_delivery", "dfws"), ".1f"),
+        "uvicorn: " + spread(g("S3", "cpu_delivery", "dfws-uvicorn"), ".1f"), "",
+        fmt_ratio(r.ratio("S3", "cpu_delivery", "dfws", "dfws-uvicorn")) + " (daphne / uvicorn)",
+        "", "", "",
+    ))  # fmt: skip
+    rows.append((
+        "S3 server CPU per connect, daphne against uvicorn, ms",
+        spread(g("S3", "cpu_connect", "dfws"), ".2f"),
+        "uvicorn: " + spread(g("S3", "cpu_connect", "dfws-uvicorn"), ".2f"), "",
+        fmt_ratio(r.ratio("S3", "cpu_connect", "dfws", "dfws-uvicorn")) + " (daphne / uvicorn)",
+        "", "", "",
+    ))  # fmt: skip
+    rows.append((
         "S3 deliveries/s against the floor",
         spread(g("S3", "deliveries_per_s", "dfws"), ".0f"),
         "floor: " + spread(g("S3", "deliveries_per_s", "floor"), ".0f"), "",
@@ -829,7 +849,7 @@ def migrate() -> None:
 
 
 async def with_servers(results: Results, drivers: dict[str, Driver]) -> None:
-    wanted = ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "floor", "old")
+    wanted = S3_VARIANTS
     servers = {name: stack for name, stack in stacks().items() if name in wanted}
     try:
         procs.migrate_dfws()

@@ -47,36 +47,10 @@ from dfws_celery.conf import HistorySettings, dfws_settings
 # (epoch, offset) of one frame in one group's history
 Position = tuple[str, int]
 
-APPEND = """
-local out = {}
-for i = 1, #KEYS, 2 do
-  local meta, stream = KEYS[i], KEYS[i + 1]
-  local epoch = redis.call('HGET', meta, 'e')
-  if not epoch then
-    epoch = ARGV[5]
-    redis.call('DEL', stream)
-    redis.call('HSET', meta, 'e', epoch, 'o', 0)
-  end
-  local offset = redis.call('HINCRBY', meta, 'o', 1)
-  redis.call('XADD', stream, 'MAXLEN', '~', ARGV[2], offset .. '-1', 'f', ARGV[1])
-  redis.call('EXPIRE', stream, ARGV[3])
-  redis.call('EXPIRE', meta, ARGV[4])
-  out[#out + 1] = epoch
-  out[#out + 1] = offset
-end
-return out
-"""
-
-
-# The same, then the frame published to every group's Pub/Sub channel in the same script:
-# one round trip instead of two for the sync publisher of the Pub/Sub layer (a worker's
-# results, a view's triggers). The layer message is built here with Redis' cmsgpack, as
-# channels_redis' plain msgpack serializer would build it: {type, text, o}.
-# ARGV: text, size, ttl, meta_ttl, new epoch, k, the k kept groups, the channels.
-APPEND_AND_PUBLISH = """
-local k = tonumber(ARGV[6])
-local o = {}
-for i = 1, k do
+# numbers ARGV[1] in the history of the group whose keys are KEYS[2i-1] (hash) and KEYS[2i]
+# (stream): ARGV 2-5 are size, ttl, meta_ttl and the epoch of a new history
+_NUMBER = """
+local function number(i)
   local meta, stream = KEYS[2 * i - 1], KEYS[2 * i]
   local epoch = redis.call('HGET', meta, 'e')
   if not epoch then
@@ -88,6 +62,35 @@ for i = 1, k do
   redis.call('XADD', stream, 'MAXLEN', '~', ARGV[2], offset .. '-1', 'f', ARGV[1])
   redis.call('EXPIRE', stream, ARGV[3])
   redis.call('EXPIRE', meta, ARGV[4])
+  return epoch, offset
+end
+"""
+
+APPEND = (
+    _NUMBER
+    + """
+local out = {}
+for i = 1, #KEYS / 2 do
+  local epoch, offset = number(i)
+  out[#out + 1] = epoch
+  out[#out + 1] = offset
+end
+return out
+"""
+)
+
+# The same, then the frame published to every group's Pub/Sub channel in the same script:
+# one round trip instead of two for the sync publisher of the Pub/Sub layer (a worker's
+# results, a view's triggers). The layer message is built here with Redis' cmsgpack, as
+# channels_redis' plain msgpack serializer would build it: {type, text, o}.
+# ARGV: text, size, ttl, meta_ttl, new epoch, k, the k kept groups, the channels.
+APPEND_AND_PUBLISH = (
+    _NUMBER
+    + """
+local k = tonumber(ARGV[6])
+local o = {}
+for i = 1, k do
+  local epoch, offset = number(i)
   o[ARGV[6 + i]] = {epoch, offset}
 end
 local payload = cmsgpack.pack({type = 'dfws.frame', text = ARGV[1], o = o})
@@ -96,6 +99,7 @@ for i = 7 + k, #ARGV do
 end
 return k
 """
+)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dfws_celery.history import history
 from dfws_celery.topics import group_name
 from dfws_web.recovery import topic_tag
 from tests.layer import window_joined
-from tests.wsclient import connect_window, open_page, window_key
+from tests.wsclient import connect_window, frames_until_quiet, open_page, window_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,17 +34,6 @@ def send(cookies: dict[str, str], *values: int) -> None:
     info = sender(cookies)
     for value in values:
         trigger(info, "html.text", to=WINDOW, selector="#n", content=str(value))
-
-
-def frames_until_quiet(ws, timeout: float = 1.5) -> list[dict]:
-    frames = []
-    while True:
-        try:
-            text = ws.recv(timeout=timeout)
-        except TimeoutError:
-            return frames
-        if text != "--heartbeat--":
-            frames.append(json.loads(text))
 
 
 def contents(frames: list[dict]) -> list[int]:
@@ -169,7 +158,7 @@ def test_a_call_whose_socket_closed_before_its_ack_gets_ack_and_answer_after_rec
     frames: list[dict] = []
     while time.monotonic() < deadline:
         with connect_window(server, cookies) as ws:
-            frames = frames_until_quiet(ws, timeout=1.0)
+            frames = frames_until_quiet(ws, quiet=1.0)
         if any("result" in f for f in frames):
             break
     kinds = [("ack" if "ack" in f else "result") for f in frames if f.get("call_id") == "c2"]

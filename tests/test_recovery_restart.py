@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from dfws_celery.topics import group_name
 from dfws_web.recovery import topic_tag
 from tests import services
-from tests.wsclient import connect_window, open_page, window_key
+from tests.wsclient import connect_window, frames_until_quiet, open_page, window_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,17 +47,6 @@ def send(env: dict[str, str], key: str, *values: int) -> None:
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60, cwd=services.ROOT)
 
 
-def frames(ws, quiet: float = 1.5) -> list[dict]:
-    found = []
-    while True:
-        try:
-            text = ws.recv(timeout=quiet)
-        except TimeoutError:
-            return found
-        if text != "--heartbeat--":
-            found.append(json.loads(text))
-
-
 def reconnect(daphne, cookies: dict[str, str], positions: dict[str, str]) -> list[dict]:
     """What a reconnecting window gets once daphne is back on the layer, as the client
     retries: while it is not, the socket is closed 4013 (try again later), never 1011."""
@@ -66,7 +55,7 @@ def reconnect(daphne, cookies: dict[str, str], positions: dict[str, str]) -> lis
     while True:
         try:
             with connect_window(daphne.url, cookies, query=query) as ws:
-                return frames(ws)
+                return frames_until_quiet(ws)
         except ConnectionClosed as exc:
             assert exc.rcvd is not None and exc.rcvd.code == 4013, daphne.output()[-4000:]
             if time.monotonic() > deadline:
@@ -91,7 +80,7 @@ def test_a_history_that_survives_a_redis_restart_is_replayed_one_that_does_not_a
         tag = topic_tag(group_name(f"-window.{key}"))
         send(env, key, 1)
         with connect_window(daphne.url, cookies) as ws:  # the first connect replays 1
-            seen = frames(ws)
+            seen = frames_until_quiet(ws)
         assert contents(seen) == [1]
         position = next(f["o"][tag] for f in seen if "o" in f)
 

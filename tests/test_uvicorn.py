@@ -22,7 +22,7 @@ from dfws_celery import BROADCAST, WINDOW, WindowInfo, trigger
 from dfws_celery.topics import group_name
 from tests import services
 from tests.layer import wait_subscribed, window_joined
-from tests.wsclient import connect_window, open_page, window_key
+from tests.wsclient import connect_window, frames_until_quiet, open_page, window_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,26 +44,12 @@ def uvicorn(log_dir: Path, django_db_setup, worker) -> Iterator[str]:
     assert "Traceback" not in log, log[-3000:]
 
 
-def messages(ws, until: str | None = None, quiet: float = 1.5) -> list[dict]:
-    found = []
-    while True:
-        try:
-            text = ws.recv(timeout=quiet)
-        except TimeoutError:
-            return found
-        if text == "--heartbeat--":
-            continue
-        found.append(json.loads(text))
-        if until is not None and until in text:
-            return found
-
-
 def test_a_call_is_answered_through_uvicorn(uvicorn):
     cookies = open_page(uvicorn)
     with connect_window(uvicorn, cookies) as ws:
         window_joined(ws, window_key(cookies))
         ws.send(json.dumps({"signal": "tests.ping", "opts": {"value": 6}, "call_id": "u1"}))
-        frames = messages(ws, until='"result"', quiet=15)
+        frames = frames_until_quiet(ws, quiet=15, until='"result"')
     assert [f["result"] for f in frames if "result" in f] == [7]
 
 
@@ -77,7 +63,7 @@ def test_a_broadcast_reaches_every_window_through_uvicorn(uvicorn):
         wait_subscribed([group_name("-broadcast")])
         trigger(WindowInfo(), "html.text", to=BROADCAST, selector="#b", content=marker)
         for ws in sockets:
-            got = messages(ws, until=marker, quiet=5)
+            got = frames_until_quiet(ws, quiet=5, until=marker)
             assert any(f.get("opts", {}).get("content") == marker for f in got)
 
 
@@ -87,13 +73,13 @@ def test_a_reconnecting_window_gets_what_it_missed_through_uvicorn(uvicorn):
     with connect_window(uvicorn, cookies) as ws:
         window_joined(ws, window_key(cookies))
         trigger(info, "html.text", to=WINDOW, selector="#n", content="1")
-        seen = messages(ws)
+        seen = frames_until_quiet(ws)
     positions = {tag: at for f in seen for tag, at in f.get("o", {}).items()}
     assert positions
     for n in (2, 3):
         trigger(info, "html.text", to=WINDOW, selector="#n", content=str(n))
     query = "dfwspos=" + quote(json.dumps(positions))
     with connect_window(uvicorn, cookies, query=query) as ws:
-        again = messages(ws)
+        again = frames_until_quiet(ws)
     assert [f["opts"]["content"] for f in again if "signal" in f] == ["2", "3"]
     assert again[-1] == {"recovered": {"frames": 2, "resync": []}}

@@ -58,3 +58,21 @@ def receive_json(ws: ClientConnection, timeout: float = 10) -> Any:
 
 def window_key(cookies: dict[str, str]) -> str:
     return cookies["dfwskey"].split(":")[0]
+
+
+def frames_until_quiet(
+    ws: ClientConnection, quiet: float = 1.5, until: str | None = None
+) -> list[Any]:
+    """The frames ``ws`` receives (heartbeat echoes left out) until none comes for ``quiet``
+    seconds, or up to the first whose text holds ``until``."""
+    found = []
+    while True:
+        try:
+            text = ws.recv(timeout=quiet)
+        except TimeoutError:
+            return found
+        if text == "--heartbeat--":
+            continue
+        found.append(json.loads(text))
+        if until is not None and until in text:
+            return found
