@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 JS := dfws_web/static/js/df_websockets.min.js
 
-.PHONY: test test-fast lint pytest frontend frontend-test frontend-check wire-check chromium nginx cluster demo demo-redis bench clean
+.PHONY: test test-fast lint pytest coverage frontend frontend-test frontend-check wire-check chromium nginx cluster demo demo-redis bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -75,6 +75,18 @@ pytest: $(STAMP) chromium nginx
 	DFWS_TEST_LAYER=list $(VENV)/bin/pytest -q $(LAYER_TESTS)
 
 test: $(STAMP) wire-check frontend-check frontend-test lint pytest
+
+# line coverage of dfws_celery and dfws_web over the `make pytest` run (both layers), including
+# the daphne, celery worker, runworker and manage.py subprocesses and their forked children
+# (.coveragerc: patch = subprocess, fork, _exit); a report per module, data in .coverage-data/.
+# Not part of `make test`; a failing test does not stop the report
+COV := COVERAGE_FILE=$(CURDIR)/.coverage-data/data $(PY) -m coverage
+coverage: $(STAMP) chromium nginx
+	rm -rf .coverage-data && mkdir -p .coverage-data
+	-$(COV) run -m pytest -q
+	-DFWS_TEST_LAYER=list $(COV) run -m pytest -q $(LAYER_TESTS)
+	$(COV) combine -q
+	$(COV) report
 
 # ---- the sample project (sample_project/) ----
 DEMO_ADDR ?= 127.0.0.1:8000
