@@ -190,7 +190,7 @@ def main() -> None:
 
   pages: /   /room/<name>/ (presence)   /login/<username>/   /logout/
   nginx -> daphne {daphnes}
-  channel layer shards: {", ".join(cluster.layer_hosts)}; cache, sessions: {cache.url}
+  channel layer shards: {", ".join(cluster.layer_hosts)}; cache: {cache.url}
   logs and nginx.conf: {log_dir}
 """)
         signal.signal(signal.SIGINT, stop)
