@@ -325,15 +325,16 @@ class SignalConsumer(AsyncWebsocketConsumer):
             await self.answer(error_frame(call_id, handler, refused.body()))
 
     async def answer(self, text: str) -> None:
-        """An answer of the edge to a call (its ack, a refusal), sent now and kept.
+        """An answer of the edge to a call (its ack, a refusal), kept, then sent.
 
         Kept in the window's history (``Recovery.keep``), like the workers'
-        results: a socket that drops before the ack arrives gets it in the
-        replay, so the page's pending call does not wait for an ack that was lost.
+        results, and sent with its position: a socket that drops before the ack
+        arrives gets it in the replay, so the page's pending call does not wait
+        for an ack that was lost; one that got it is not sent it again.
         """
-        await self.send(text_data=text)
         if self.recovery is not None and self.window_key is not None:
-            await self.recovery.keep(group_name(f"-window.{self.window_key}"), text)
+            text = await self.recovery.keep(group_name(f"-window.{self.window_key}"), text)
+        await self.send(text_data=text)
 
     def release(self, call_id: str | None, handlers: list[tuple[str, str | None]]) -> None:
         """Calls that will get no answer from a worker stop counting now."""

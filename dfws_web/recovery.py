@@ -99,25 +99,32 @@ class Recovery:
                 frames.append(with_positions(text, {tag: f"{missed.epoch}.{offset}"}))
         return frames, resync
 
-    async def keep(self, group: str, text: str) -> None:
-        """Append ``text``, already sent to this socket, to ``group``'s history."""
-        if group not in self.tag_of:
-            return
+    async def keep(self, group: str, text: str) -> str:
+        """Number ``text``, about to be sent to this socket, in ``group``'s history.
+
+        Returns ``text`` with its position (``"o"``), so that the browser counts
+        it as seen and a later reconnect does not get it again; as it was when
+        the history cannot take it (the answer still goes out).
+        """
+        tag = self.tag_of.get(group)
+        if tag is None:
+            return text
         try:
             positions = await self.store.aappend([group], text)
-        except Exception:  # the answer was sent; only a later replay would miss it
+        except Exception:
             logger.warning("could not keep an answer in the history of %s", group, exc_info=True)
-            return
+            return text
         epoch, offset = positions[group]
         known = self.positions.get(group)
-        # sent: not a hole for the next frame, unless frames numbered before it (a handler
-        # that answered before the ack was kept) have not reached this socket yet
+        # sent now: not a hole for the next frame, unless frames numbered before it (a
+        # handler that answered before the ack was kept) have not reached this socket yet
         if (known is None and offset == 1) or (
             known is not None and known[0] == epoch and known[1] == offset - 1
         ):
             self.positions[group] = (epoch, offset)
         else:
             self.ahead.setdefault(group, set()).add((epoch, offset))
+        return with_positions(text, {tag: f"{epoch}.{offset}"})
 
     def live(self, event: LayerFrame) -> list[str] | None:
         """The frames to send for a published frame (none if it was sent already).

@@ -107,7 +107,8 @@ def test_an_answer_kept_by_the_edge_is_replayed_and_is_no_hole_for_the_next_fram
     store = LocalHistory(HistorySettings())
     recovery = Recovery(store, ["w"], "w", {})
     assert asyncio.run(recovery.replay()) == ([], [])
-    asyncio.run(recovery.keep("w", '{"call_id":"c","ack":{"handlers":["h"]}}'))
+    sent = asyncio.run(recovery.keep("w", '{"call_id":"c","ack":{"handlers":["h"]}}'))
+    assert json.loads(sent)["o"] == {topic_tag("w"): f"{store.groups['w'][0]}.1"}  # its place
     result = store.append(["w"], '{"call_id":"c","handler":"h","result":1}')
     sent = recovery.live({"type": "dfws.frame", "text": "{}", "o": result})
     assert sent is not None and len(sent) == 1  # straight through: the ack was sent already
