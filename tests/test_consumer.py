@@ -187,6 +187,7 @@ def test_a_real_broker_outage_is_answered_unavailable_and_the_socket_stays_usabl
                 delivered = receive_json(ws)
         finally:
             process.stop()
+    assert [len(answer.pop("o")) for answer in answers] == [1, 1]  # kept in the history
     assert answers == [
         {
             "call_id": call_id,

@@ -127,6 +127,7 @@ def test_progress_reaches_the_window_before_the_result(server):
 
 def test_call_to_a_queue_without_worker_gets_only_the_ack(server):
     frames = call(server, "tests.idle_call", {}, wait=3)
+    assert [len(f.pop("o")) for f in frames] == [1]  # the ack's place in the window's history
     assert frames == [
         {
             "call_id": "c1",

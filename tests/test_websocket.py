@@ -89,6 +89,7 @@ def test_browser_call_is_acked_and_runs_the_handler(server, sink):
     with connect_window(server, cookies) as ws:
         ws.send(json.dumps({"signal": "tests.ping", "opts": {"value": 4}, "call_id": "c1"}))
         ack = receive_json(ws)
+        assert len(ack.pop("o")) == 1  # its place in the window's history (test_recovery.py)
         ping = "tests.ping:tests.testapp.signals.ping"
         assert ack == {
             "call_id": "c1",

@@ -197,6 +197,7 @@ def test_a_call_is_forwarded_and_acked(window_key, callable_signal, settings):
 
     with SignalQueue() as queue:
         ack, no_ack = asyncio.run(scenario())
+        assert len(ack.pop("o")) == 1  # kept in the window's history
     where = {callable_signal: {"queue": "celery", "consumer": None}}  # no queue watch here
     assert ack == {
         "call_id": "c1",
@@ -299,7 +300,9 @@ def test_a_backend_failure_is_answered_as_unavailable(
         await ws.disconnect()
         return answer
 
-    assert asyncio.run(scenario()) == {
+    answer = asyncio.run(scenario())
+    assert len(answer.pop("o")) == 1  # kept in the window's history, like every answer
+    assert answer == {
         "call_id": "c9",
         "ack": {"handlers": []},
         "error": {
