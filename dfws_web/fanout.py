@@ -126,6 +126,9 @@ async def _finish(coroutine: Coroutine[Any, Any, Any], waiting: Any) -> None:
             if waiting is None:  # a bare yield (asyncio.sleep(0)): one turn of the loop
                 await asyncio.sleep(0)
             else:
+                # what a task does with a future its coroutine yields: take the "blocking"
+                # mark off (awaiting a pending future that has it raises), then wait for it
+                waiting._asyncio_future_blocking = False
                 await waiting
         except BaseException as exc:  # what it waited for failed: the coroutine decides
             try:

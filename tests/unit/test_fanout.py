@@ -1,0 +1,73 @@
+"""``fanout.send_now``: an ASGI send run to its end at once, or finished by a task if it waits."""
+
+from __future__ import annotations
+
+import asyncio
+
+from dfws_web import fanout
+
+
+def test_a_send_that_never_waits_is_done_when_send_now_returns():
+    done: list[str] = []
+
+    async def send() -> None:
+        done.append("sent")
+
+    async def scenario() -> list[str]:
+        fanout.send_now(send())
+        return list(done)  # nothing awaited in between
+
+    assert asyncio.run(scenario()) == ["sent"]
+
+
+def test_a_send_that_waits_is_finished_by_a_task_in_order():
+    steps: list[str] = []
+
+    async def send() -> None:
+        steps.append("start")
+        await asyncio.sleep(0)  # a bare yield
+        loop = asyncio.get_running_loop()
+        drained = loop.create_future()
+        loop.call_later(0.01, drained.set_result, None)
+        await drained  # back-pressure: the transport drains
+        steps.append("end")
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        fanout.send_now(send())
+        now = list(steps)
+        await asyncio.sleep(0.05)
+        return now, list(steps)
+
+    assert asyncio.run(scenario()) == (["start"], ["start", "end"])
+    assert not fanout._finishing  # the task let go of
+
+
+def test_a_failure_of_what_a_send_waits_for_is_raised_inside_the_send():
+    seen: list[str] = []
+
+    async def send() -> None:
+        loop = asyncio.get_running_loop()
+        broken = loop.create_future()
+        loop.call_soon(broken.set_exception, ConnectionResetError("gone"))
+        try:
+            await broken
+        except ConnectionResetError as exc:
+            seen.append(str(exc))
+
+    async def scenario() -> None:
+        fanout.send_now(send())
+        await asyncio.sleep(0.02)
+
+    asyncio.run(scenario())
+    assert seen == ["gone"]
+
+
+def test_an_awaitable_that_is_no_coroutine_is_awaited_by_a_task():
+    async def scenario() -> bool:
+        future = asyncio.get_running_loop().create_future()
+        fanout.send_now(future)
+        future.set_result(None)
+        await asyncio.sleep(0.01)
+        return not fanout._finishing
+
+    assert asyncio.run(scenario())
