@@ -15,6 +15,7 @@ from contextlib import ExitStack
 import pytest
 import redis
 
+from dfws_celery.history import history
 from dfws_celery.publisher import asend
 from dfws_celery.topics import group_name
 from dfws_celery.wire import layer_frame, revoke_message
@@ -62,8 +63,7 @@ def test_a_broadcast_to_many_windows_of_one_process_is_one_subscription(server):
     from dfws_celery import BROADCAST, WindowInfo, trigger
     from dfws_celery._compat import pubsub_group_channel
 
-    if settings.LAYER != "pubsub":
-        pytest.skip("the Pub/Sub layer's fan-out")
+    assert settings.LAYER == "pubsub"  # this module is not in the list layer's rerun
     pages = [open_page(server) for _ in range(20)]
     with ExitStack() as stack:
         sockets = [stack.enter_context(connect_window(server, cookies)) for cookies in pages]
@@ -83,3 +83,37 @@ def test_a_broadcast_to_many_windows_of_one_process_is_one_subscription(server):
                 frame = json.loads(ws.recv(timeout=5))
                 if frame.get("opts", {}).get("content") == marker:
                     break
+
+
+def test_a_sync_publish_numbers_and_publishes_in_one_script_the_layer_can_read():
+    """Redis packs the layer message itself (cmsgpack): what channels_redis decodes."""
+    from channels.layers import get_channel_layer
+    from django.conf import settings
+
+    from dfws_celery._compat import pubsub_group_channel
+    from dfws_celery.publisher import publish
+
+    assert settings.LAYER == "pubsub"  # this module is not in the list layer's rerun
+    import redis
+
+    layer = get_channel_layer()
+    group = f"dfws.one-script-{uuid.uuid4().hex[:8]}"
+    channel = pubsub_group_channel(settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"], group)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    listener = client.pubsub()
+    listener.subscribe(channel)
+    listener.get_message(timeout=2)  # the subscription's confirmation
+    text = '{"signal":"x","opts":{"é":"\\u2603 ☃"},"signal_id":"s"}'
+    publish([group], text)
+    publish([group], text)
+    seen = []
+    while len(seen) < 2:
+        raw = listener.get_message(timeout=2)
+        assert raw is not None, "nothing published"
+        seen.append(layer.deserialize(raw["data"]))
+    epoch = seen[0]["o"][group][0]
+    assert [m["o"] for m in seen] == [{group: [epoch, 1]}, {group: [epoch, 2]}]
+    assert all(m == {"type": "dfws.frame", "text": text, "o": m["o"]} for m in seen)
+    missed = asyncio.run(history().missed(group, (epoch, 0)))
+    assert [t for _, t in missed.frames] == [text, text]
+    listener.close()

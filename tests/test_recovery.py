@@ -8,10 +8,8 @@ does.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-import uuid
 from urllib.parse import quote
 
 import pytest
@@ -164,41 +162,6 @@ def test_a_call_whose_socket_closed_before_its_ack_gets_ack_and_answer_after_rec
     kinds = [("ack" if "ack" in f else "result") for f in frames if f.get("call_id") == "c2"]
     assert kinds == ["ack", "result"]
     assert [f["result"] for f in frames if "result" in f] == [5]
-
-
-def test_a_sync_publish_numbers_and_publishes_in_one_script_the_layer_can_read():
-    """Redis packs the layer message itself (cmsgpack): what channels_redis decodes."""
-    from channels.layers import get_channel_layer
-    from django.conf import settings
-
-    from dfws_celery._compat import pubsub_group_channel
-    from dfws_celery.publisher import publish
-
-    if settings.LAYER != "pubsub":
-        pytest.skip("the Pub/Sub layer's one-script publish")
-    import redis
-
-    layer = get_channel_layer()
-    group = f"dfws.one-script-{uuid.uuid4().hex[:8]}"
-    channel = pubsub_group_channel(settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"], group)
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    listener = client.pubsub()
-    listener.subscribe(channel)
-    listener.get_message(timeout=2)  # the subscription's confirmation
-    text = '{"signal":"x","opts":{"é":"\\u2603 ☃"},"signal_id":"s"}'
-    publish([group], text)
-    publish([group], text)
-    seen = []
-    while len(seen) < 2:
-        raw = listener.get_message(timeout=2)
-        assert raw is not None, "nothing published"
-        seen.append(layer.deserialize(raw["data"]))
-    epoch = seen[0]["o"][group][0]
-    assert [m["o"] for m in seen] == [{group: [epoch, 1]}, {group: [epoch, 2]}]
-    assert all(m == {"type": "dfws.frame", "text": text, "o": m["o"]} for m in seen)
-    missed = asyncio.run(history().missed(group, (epoch, 0)))
-    assert [t for _, t in missed.frames] == [text, text]
-    listener.close()
 
 
 def test_the_in_memory_mode_keeps_its_history_in_the_process(log_dir):
