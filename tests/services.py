@@ -180,6 +180,39 @@ def redis_server(log_dir: Path, name: str = "redis") -> Process:
     return process
 
 
+class PrivateRedis:
+    """A redis-server on a free port that a test stops and starts again on the same port
+    (an outage: ``tests/test_outage.py``, ``tests/browser/test_browser_outage.py``); by PID."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.log_dir = log_dir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = log_dir / f"redis-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        server = shutil.which("redis-server")
+        assert server is not None, "redis-server is not installed"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        wait_until(lambda: port_open("127.0.0.1", self.port), 10, "redis")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+        wait_until(lambda: not port_open("127.0.0.1", self.port), 10, "stop")
+
+
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 
 # a private, unprivileged nginx: every path in its own directory, in the foreground
@@ -188,7 +221,7 @@ daemon off;
 {user}worker_processes 1;
 pid {root}/nginx.pid;
 error_log stderr notice;
-events {{ worker_connections 1024; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log {root}/access.log;
     client_body_temp_path {root}/client_body;
@@ -220,12 +253,15 @@ http {{
 """
 
 
-def nginx(upstreams: list[int], log_dir: Path, name: str = "nginx") -> Process:
+def nginx(
+    upstreams: list[int], log_dir: Path, name: str = "nginx", connections: int = 1024
+) -> Process:
     """A private nginx on a free loopback port proxying HTTP and websockets to ``upstreams``.
 
     Its config, pid, logs and temp files live in ``log_dir/<name>``; it runs in the
     foreground (``daemon off``), so stopping the process stops it. A daphne that is
     down is skipped (``max_fails=0``: tried again at once when it is back).
+    ``connections``: its ``worker_connections`` (a proxied websocket holds two).
     """
     if not os.access(NGINX, os.X_OK):
         raise RuntimeError(f"{NGINX} is missing: `make nginx` installs Debian's nginx")
@@ -236,7 +272,10 @@ def nginx(upstreams: list[int], log_dir: Path, name: str = "nginx") -> Process:
     # as root, the workers would switch to `nobody`, who cannot write in a private 0700 dir
     user = "user root;\n" if os.geteuid() == 0 else ""
     conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(user=user, root=root, port=port, servers=servers))
+    text = NGINX_CONF.format(
+        user=user, root=root, port=port, servers=servers, connections=connections
+    )
+    conf.write_text(text)
     args = [NGINX, "-p", str(root), "-c", str(conf), "-e", "stderr"]
     process = Process(name, args, test_env(), log_dir)
 

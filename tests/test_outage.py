@@ -5,8 +5,6 @@ page's socket connects and receives a WINDOW signal, with no reload."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,41 +21,11 @@ from tests.wsclient import connect_window, receive_json
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class PrivateRedis:
-    """A redis-server on a free port, started and stopped by this test (by its PID)."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.port = services.free_port()
-        self.log_dir = log_dir
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = log_dir / f"redis-{self.port}.log"
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        server = shutil.which("redis-server")
-        assert server is not None, "redis-server is not installed"
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no"],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        services.wait_until(lambda: services.port_open("127.0.0.1", self.port), 10, "redis")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-        self.process = None
-        services.wait_until(lambda: not services.port_open("127.0.0.1", self.port), 10, "stop")
-
-
 @pytest.fixture
-def private(log_dir: Path, django_db_setup: Any) -> Iterator[tuple[PrivateRedis, str, Any]]:
-    redis_server = PrivateRedis(log_dir)
+def private(
+    log_dir: Path, django_db_setup: Any
+) -> Iterator[tuple[services.PrivateRedis, str, Any]]:
+    redis_server = services.PrivateRedis(log_dir)
     redis_server.start()
     env = services.test_env(DFWS_TEST_REDIS=redis_server.url, DFWS_TEST_BROKER=redis_server.url)
     daphne = services.daphne(None, env, log_dir, name=f"daphne-outage-{redis_server.port}")
