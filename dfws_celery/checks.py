@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from dfws_celery.celery_app import get_celery_app
 from dfws_celery.conf import WORKER_MODES, dfws_settings
+from dfws_celery.extras import advice, missing
 from dfws_celery.pubsub import is_pubsub
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
@@ -92,6 +93,16 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
             )
         ]
     backend = layers["default"].get("BACKEND", "")
+    absent = missing("redis") if str(backend).startswith("channels_redis.") else []
+    if absent:
+        return [
+            Error(
+                f"CHANNEL_LAYERS['default'] is {backend!r}, but {' and '.join(absent)} "
+                "cannot be imported.",
+                hint=f"Install the 'redis' extra of dfws: {advice('redis')}",
+                id="dfws.E011",
+            )
+        ]
     try:
         mode = dfws_settings.workers
     except ImproperlyConfigured:

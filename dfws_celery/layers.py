@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dfws_celery.extras import require
 from dfws_celery.pubsub import PUBSUB_BACKEND
 
 BACKEND = "channels_redis.core.RedisChannelLayer"
@@ -84,6 +85,7 @@ def redis_channel_layer(
     ``url``: one Redis URL, or a list of them (shards, the same order in every
     process).  ``client_name`` names the connections in Redis' ``CLIENT LIST``.
     """
+    require("redis", "dfws_celery.layers.redis_channel_layer()")
     hosts = _hosts(url, connect_timeout, client_name, max_connections=max_connections)
     return {
         "BACKEND": BACKEND,
@@ -111,6 +113,7 @@ def redis_pubsub_channel_layer(
     one Redis apart (the database number in ``url`` does not).  ``url``: one
     Redis URL, or a list of them (shards, the same order in every process).
     """
+    require("redis", "dfws_celery.layers.redis_pubsub_channel_layer()")
     return {
         "BACKEND": PUBSUB_BACKEND,
         "CONFIG": {"hosts": _hosts(url, connect_timeout, client_name), "prefix": prefix, **config},

@@ -32,10 +32,10 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
 from dfws_celery.conf import dfws_settings
+from dfws_celery.extras import require
 
 # browser calls answered within tens of milliseconds to a minute
 CALL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -46,12 +46,9 @@ class Instruments:
     """The metric objects, created once per process."""
 
     def __init__(self) -> None:
-        try:
-            from prometheus_client import Counter, Gauge, Histogram
-        except ImportError as exc:
-            raise ImproperlyConfigured(
-                "WEBSOCKET_METRICS = True needs prometheus_client: pip install 'dfws[metrics]'"
-            ) from exc
+        require("metrics", "WEBSOCKET_METRICS = True")
+        from prometheus_client import Counter, Gauge, Histogram
+
         self.windows = Gauge(
             "dfws_windows_connected",
             "Websockets of windows accepted and open",

@@ -16,13 +16,22 @@ import threading
 import time
 
 import kombu.exceptions
-import redis.exceptions
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    # redis-py comes with the 'redis' extra: without it no Redis client can fail
+    try:
+        from redis.exceptions import RedisError
+    except ModuleNotFoundError:
+        return ()
+    return (RedisError,)
+
 
 # what an unreachable Redis (cache, channel layer) or broker raises: redis-py's errors,
 # the sockets' own (refused, reset, timed out, unknown host) and kombu's wrapper of a
 # broker's errors; not every OSError: a file a handler cannot open is no outage
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
-    redis.exceptions.RedisError,
+    *_redis_errors(),
     ConnectionError,
     TimeoutError,
     socket.gaierror,

@@ -21,14 +21,17 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 from channels import DEFAULT_CHANNEL_LAYER
 from django.conf import settings
-from redis.connection import AbstractConnection
 
 from dfws_celery._compat import plain_msgpack, pubsub_group_channel, shard_of
+from dfws_celery.extras import require
+
+if TYPE_CHECKING:
+    import redis
+    from redis.connection import AbstractConnection
 
 PUBSUB_BACKEND = "channels_redis.pubsub.RedisPubSubChannelLayer"
 
@@ -40,13 +43,16 @@ def is_pubsub(backend_path: str) -> bool:
 def _is_pubsub_layer(layer: Any) -> bool:
     try:
         from channels_redis.pubsub import RedisPubSubChannelLayer
-    except ImportError:  # pragma: no cover - channels_redis is a dependency
+    except ImportError:  # without the 'redis' extra no layer is one
         return False
     return isinstance(layer, RedisPubSubChannelLayer)
 
 
 def sync_pool(host: Mapping[str, Any]) -> redis.ConnectionPool:
     """The sync twin of ``channels_redis.utils.create_pool`` for one ``hosts`` entry."""
+    require("redis", "A Redis channel layer")
+    import redis
+
     options = dict(host)
     if "address" in options:
         return redis.ConnectionPool.from_url(options.pop("address"), **options)
@@ -63,6 +69,7 @@ def sync_pool(host: Mapping[str, Any]) -> redis.ConnectionPool:
 
 def async_client(host: Mapping[str, Any]) -> Any:
     """A ``redis.asyncio`` client for one ``hosts`` entry, for the running loop."""
+    require("redis", "A Redis channel layer")
     from redis import asyncio as aioredis
 
     options = dict(host)
@@ -87,7 +94,10 @@ def sync_client(host: Mapping[str, Any]) -> Any:
     key = repr(sorted(host.items()))
     cached = _sync_clients.get(key)
     if cached is None or cached[0] != os.getpid():
-        cached = _sync_clients[key] = (os.getpid(), redis.Redis(connection_pool=sync_pool(host)))
+        pool = sync_pool(host)  # names the 'redis' extra when redis-py is missing
+        import redis
+
+        cached = _sync_clients[key] = (os.getpid(), redis.Redis(connection_pool=pool))
     return cached[1]
 
 
@@ -106,6 +116,12 @@ class BareConnections:
     def __init__(self, client: Any) -> None:
         import asyncio
 
+        import redis  # the client is one of redis-py's
+
+        # a reused socket that Redis or the network closed; an error reply
+        self.stale = (redis.ConnectionError, redis.TimeoutError)
+        self.error_reply = redis.ResponseError
+        self.no_script = redis.exceptions.NoScriptError
         self.client = client
         self.idle: list[Any] = []
         self.slots = asyncio.Semaphore(self.CONNECTIONS)
@@ -128,7 +144,7 @@ class BareConnections:
                     replies = await self._round_trip(connection, commands)
                 except BaseException as exc:  # an interrupted exchange: the socket is unusable
                     await connection.disconnect()
-                    stale = isinstance(exc, redis.ConnectionError | redis.TimeoutError)
+                    stale = isinstance(exc, self.stale)
                     if reused and stale:
                         connection, reused = None, False  # once, on a new connection
                         continue
@@ -136,14 +152,13 @@ class BareConnections:
                 self.idle.append(connection)
                 return replies
 
-    @staticmethod
-    async def _round_trip(connection: Any, commands: Sequence[Sequence[Any]]) -> list[Any]:
+    async def _round_trip(self, connection: Any, commands: Sequence[Sequence[Any]]) -> list[Any]:
         await connection.send_packed_command(connection.pack_commands(commands))
         replies = []
         for _ in commands:
             try:
                 replies.append(await connection.read_response())
-            except redis.ResponseError as exc:  # an error reply: the socket is fine
+            except self.error_reply as exc:  # an error reply: the socket is fine
                 replies.append(exc)
         return replies
 
@@ -153,7 +168,7 @@ class BareConnections:
         if sha is None:
             sha = self.shas[source] = hashlib.sha1(source.encode()).hexdigest()
         (reply,) = await self.exchange([("EVALSHA", sha, len(keys), *keys, *args)])
-        if isinstance(reply, redis.exceptions.NoScriptError):
+        if isinstance(reply, self.no_script):
             sha = self.shas[source] = hashlib.sha1(source.encode()).hexdigest()  # LOAD's answer
             _, reply = await self.exchange(
                 [("SCRIPT", "LOAD", source), ("EVALSHA", sha, len(keys), *keys, *args)]
@@ -231,8 +246,10 @@ class SyncPubSub:
     """
 
     def __init__(self, layer: Any, config: Mapping[str, Any]) -> None:
+        import redis  # the layer is channels_redis', which needs it
         from channels_redis.utils import decode_hosts
 
+        self.stale = (redis.ConnectionError, redis.TimeoutError)
         self.layer = layer
         self.prefix: str = config.get("prefix", "asgi")
         self.hosts: list[dict[str, Any]] = decode_hosts(config.get("hosts"))
@@ -300,7 +317,7 @@ class SyncPubSub:
         packed = connection.pack_commands(commands)
         try:
             self._round_trip(connection, packed, len(commands))
-        except (redis.ConnectionError, redis.TimeoutError):
+        except self.stale:
             # a socket Redis or the network closed since the last publish: reconnect once (a
             # frame sent twice is harmless, the browser drops repeated signal ids)
             connection.disconnect()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from django.core.checks import run_checks
 
@@ -93,3 +95,11 @@ def test_channels_workers_need_the_list_layer(settings, redis_cache):
 def test_the_pubsub_layer_is_fine_with_celery_workers(settings, redis_cache):
     settings.CHANNEL_LAYERS = {"default": redis_pubsub_channel_layer(URL)}
     assert ids() == []
+
+
+def test_a_redis_layer_without_the_redis_extra_is_an_error(settings, redis_cache, monkeypatch):
+    settings.CHANNEL_LAYERS = {"default": redis_pubsub_channel_layer(URL)}
+    monkeypatch.setitem(sys.modules, "channels_redis", None)  # as if not installed
+    [error] = messages()
+    assert error.id == "dfws.E011" and "channels_redis cannot be imported" in error.msg
+    assert "pip install 'dfws[redis]'" in error.hint
