@@ -128,12 +128,14 @@ class Window:
         await self.reader
 
 
-async def open_window(base: str, cookies: dict[str, str] | None, timeout: float) -> Window:
+async def open_window(
+    base: str, cookies: dict[str, str] | None, timeout: float, path: str = "/ws/"
+) -> Window:
     if cookies:
         url = unquote_plus(cookies["dfwsurl"].strip('"'))
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
     else:  # the bare Channels consumer needs no page
-        url, headers = base.replace("http://", "ws://") + "/ws/", {}
+        url, headers = base.replace("http://", "ws://") + path, {}
     ws = await connect(
         url,
         additional_headers=headers,
@@ -150,7 +152,7 @@ async def open_window(base: str, cookies: dict[str, str] | None, timeout: float)
 
 
 async def open_windows(
-    base: str, cookie_list: list[dict[str, str] | None], timeout: float = 60
+    base: str, cookie_list: list[dict[str, str] | None], timeout: float = 60, path: str = "/ws/"
 ) -> tuple[list[Window], float, int]:
     """Connect every window, at most ``CONNECT_CONCURRENCY`` handshakes in flight.
 
@@ -162,7 +164,7 @@ async def open_windows(
     async def one(cookies: dict[str, str] | None) -> Window | None:
         async with semaphore:
             try:
-                return await open_window(base, cookies, timeout)
+                return await open_window(base, cookies, timeout, path)
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
                 return None

@@ -379,13 +379,15 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
         f"S4 round trip: {PLAN.s4_sequential} sequential calls, "
         f"{PLAN.s4_clients} clients x {PLAN.s4_calls} calls, x {PLAN.s4_runs} runs"
     )
-    variants = ("dfws", "dfws-nolimits", "dfws-nohistory", "old")
+    # "bare": the floor, the round trip written by hand (bench/project/bare.py, /ws/call/)
+    variants = ("dfws", "dfws-nolimits", "dfws-nohistory", "bare", "old")
     windows: dict[str, list[load.Window]] = {}
     frames: dict[str, load.CallFrames] = {}
     for variant in variants:
         stack = servers[variant]
         cookies = await asyncio.to_thread(stack.cookies, PLAN.s4_clients + 1)
-        windows[variant], _, failed = await load.open_windows(stack.base, cookies)
+        path = "/ws/call/" if variant == "bare" else "/ws/"
+        windows[variant], _, failed = await load.open_windows(stack.base, cookies, path=path)
         if failed:
             raise RuntimeError(f"S4 {variant}: {failed} windows could not connect")
         frames[variant] = load.CallFrames(with_call_id=variant.startswith("dfws"))
@@ -415,7 +417,7 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
             for q in (50, 90, 99):
                 results.add("S4", f"seq_p{q}", variant, percentile(ok, q))
             stack = servers[variant]
-            worker = stack.worker or servers["dfws"].worker  # dfws-nolimits shares dfws's
+            worker = stack.worker or servers["dfws"].worker  # nolimits and bare share dfws's
             assert stack.daphne is not None and worker is not None
             cpu_web, cpu_worker = (
                 procs.cpu_seconds(stack.daphne.pid),
@@ -642,6 +644,29 @@ def table(r: Results) -> list[Row]:
         "", f"{median(g('S4', 'conc_p50', 'old')):.0f}/{median(g('S4', 'conc_p99', 'old')):.0f}",
         "", fmt_ratio(r.ratio("S4", "conc_p50", "dfws", "old")) + " (p50)", "", "",
     ))  # fmt: skip
+    # the floor of a round trip: a bare consumer, a plain task, group_send (bench/project/bare.py)
+    p50_floor = r.ratio("S4", "seq_p50", "dfws", "bare")
+    rows.append((
+        "S4 sequential round trip p50 against the floor (bare consumer → plain task → "
+        "group_send), ms", spread(g("S4", "seq_p50", "dfws"), ".2f"),
+        "floor: " + spread(g("S4", "seq_p50", "bare"), ".2f"), "",
+        fmt_ratio(p50_floor) + " (dfws / floor)", "", "≤ 1.2x",
+        check(p50_floor, lambda x: x <= 1.2),
+    ))  # fmt: skip
+    rate_floor = r.ratio("S4", "rate", "bare", "dfws")  # floor / dfws: time per round trip
+    rows.append((
+        "S4 concurrent round trips/s against the floor", spread(g("S4", "rate", "dfws"), ".0f"),
+        "floor: " + spread(g("S4", "rate", "bare"), ".0f"), "",
+        fmt_ratio(rate_floor) + " (time: floor's rate / dfws's)", "", "≤ 1.2x",
+        check(rate_floor, lambda x: x <= 1.2),
+    ))  # fmt: skip
+    for metric, label in (("cpu_daphne", "daphne"), ("cpu_worker", "worker")):
+        rows.append((
+            f"S4 {label} CPU per round trip against the floor, ms",
+            spread(g("S4", metric, "dfws"), ".2f"),
+            "floor: " + spread(g("S4", metric, "bare"), ".2f"), "",
+            fmt_ratio(r.ratio("S4", metric, "dfws", "bare")) + " (dfws / floor)", "", "", "",
+        ))  # fmt: skip
     rows.append(cpu_pair_row(
         r, "S4 CPU per round trip, ms (daphne + worker)", ("cpu_daphne", "daphne"),
         ("cpu_worker", "worker"),
