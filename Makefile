@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 JS := dfws_web/static/js/df_websockets.min.js
 
-.PHONY: test test-fast lint pytest coverage frontend frontend-test frontend-check wire-check chromium nginx cluster demo demo-redis bench clean
+.PHONY: test test-fast lint pytest coverage docs docs-serve frontend frontend-test frontend-check wire-check chromium nginx cluster demo demo-redis bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,7 +74,18 @@ pytest: $(STAMP) chromium nginx
 	$(VENV)/bin/pytest
 	DFWS_TEST_LAYER=list $(VENV)/bin/pytest -q $(LAYER_TESTS)
 
-test: $(STAMP) wire-check frontend-check frontend-test lint pytest
+test: $(STAMP) wire-check frontend-check frontend-test lint docs pytest
+
+# the documentation site (mkdocs.yml, docs/) into site/, --strict: a broken link, a missing
+# page or an unknown generated marker fails (the reference pages are read from the code by
+# scripts/docs_hooks.py); docs-serve rebuilds on each edit, on DOCS_ADDR
+DOCS_ADDR ?= 127.0.0.1:8001
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+docs: $(STAMP)
+	$(MKDOCS) build --strict --quiet
+
+docs-serve: $(STAMP)
+	$(MKDOCS) serve --strict --dev-addr $(DOCS_ADDR)
 
 # line coverage of dfws_celery and dfws_web over the `make pytest` run (both layers), including
 # the daphne, celery worker, runworker and manage.py subprocesses and their forked children
@@ -117,4 +128,4 @@ cluster: $(STAMP) nginx
 	$(PY) -m tests.cluster
 
 clean:
-	rm -rf $(VENV) frontend/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) frontend/node_modules .mypy_cache .ruff_cache .pytest_cache site

@@ -111,7 +111,7 @@ def _import(name: str) -> Any:
 
 
 class DfwsSettings:
-    """Lazy accessors for the dfws settings (see the README's settings table)."""
+    """Lazy accessors for the dfws settings (see docs/reference/settings.md)."""
 
     @property
     def workers(self) -> str:

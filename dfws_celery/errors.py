@@ -44,6 +44,7 @@ class ErrorType(StrEnum):
     TIME_LIMIT = "time_limit"
     RETRIES_EXHAUSTED = "retries_exhausted"
     RESULT_NOT_SERIALIZABLE = "result_not_serializable"
+    # a SignalError raised without a more precise type
     SIGNAL_ERROR = "signal_error"
 
 

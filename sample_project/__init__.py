@@ -1,4 +1,4 @@
-"""The dfws sample project: every feature on a few pages (see the README's tour)."""
+"""The dfws sample project: every feature on a few pages (see docs/sample-project.md)."""
 
 from sample_project.celery import app as celery_app
 
