@@ -6,8 +6,9 @@ connect would act as the visitor (cross-site websocket hijacking).  Host
 names alone are not enough — another port or scheme of the same host is
 another origin, possibly served by someone else.  So the ``Origin`` must be
 exactly the socket's own origin (scheme, host and port, from the request's
-``Host`` header, itself checked against ``ALLOWED_HOSTS``) or one of
-``WEBSOCKET_ALLOWED_ORIGINS``.  A request without ``Origin`` (not from a
+``Host`` header, itself checked against ``ALLOWED_HOSTS`` as Django checks a
+page's: with ``DEBUG`` and an empty list, the local names a new project runs
+on) or one of ``WEBSOCKET_ALLOWED_ORIGINS``.  A request without ``Origin`` (not from a
 browser) is refused too.
 
 Behind a proxy that terminates TLS, run daphne with ``--proxy-headers`` (so
@@ -29,6 +30,8 @@ from dfws_celery.conf import dfws_settings
 
 logger = logging.getLogger("dfws.websocket")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# what Django's HttpRequest.get_host() accepts with DEBUG on and ALLOWED_HOSTS empty
+DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]
 WEBSOCKET_SCHEMES = {"ws": "http", "wss": "https"}
 
 
@@ -48,7 +51,10 @@ def normalize(origin: str) -> str | None:
 def own_origin(scope: Mapping[str, Any], host: str) -> str | None:
     """The origin of the socket itself, if its ``Host`` is one of ``ALLOWED_HOSTS``."""
     domain, _ = split_domain_port(host)
-    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+    hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not hosts:
+        hosts = DEBUG_HOSTS
+    if not domain or not validate_host(domain, hosts):
         return None
     scheme = WEBSOCKET_SCHEMES.get(str(scope.get("scheme", "ws")), "http")
     return normalize(f"{scheme}://{host}")

@@ -56,3 +56,15 @@ def test_listed_origins_are_allowed(settings):
     settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://www.example"]
     assert allowed(scope("https://WWW.example:443"))[0]
     assert not allowed(scope("http://www.example"))[0]
+
+
+def test_debug_with_empty_allowed_hosts_accepts_the_local_names_as_django_does(settings):
+    """A fresh `startproject` (DEBUG, ALLOWED_HOSTS = []) serves its pages on 127.0.0.1 and
+    localhost: its websocket must open there too, and only there."""
+    settings.ALLOWED_HOSTS = []
+    settings.DEBUG = True
+    for host in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000"):
+        assert allowed(scope(f"http://{host}", host=host))[0], host
+    assert not allowed(scope("http://app.example:8000"))[0]
+    settings.DEBUG = False
+    assert not allowed(scope("http://127.0.0.1:8000", host="127.0.0.1:8000"))[0]
