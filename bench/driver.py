@@ -214,6 +214,29 @@ class DfwsSide:
         return {"seconds": time.perf_counter() - start}
 
 
+    def paced(self, variant: str, n: int, interval: float) -> dict[str, float]:
+        """``n`` broadcasts, one every ``interval`` seconds (0: back to back), each stamped
+        with its send time (``opts.t``, this machine's clock) for the load to measure."""
+        start = time.perf_counter()
+        if variant == "dfws":
+            for i in range(n):
+                time.sleep(max(0.0, start + i * interval - time.perf_counter()))
+                self.trigger(
+                    self.window_info, "bench.bcast", to=[self.BROADCAST], seq=i, t=time.time()
+                )
+        else:
+            layer = self.layer
+
+            async def send() -> None:
+                for i in range(n):
+                    await asyncio.sleep(max(0.0, start + i * interval - time.perf_counter()))
+                    text = frame("bench.bcast", seq=i, t=time.time())
+                    await layer.group_send(BARE_GROUP, {"type": "bare.message", "text": text})
+
+            asyncio.run(send())
+        return {"seconds": time.perf_counter() - start}
+
+
 class OldSide:
     """df-websockets 1.2.6, through its public API only."""
 
@@ -286,6 +309,8 @@ def main() -> None:
         try:
             if op == "broadcast":
                 result = side.broadcast(command["variant"], command["n"])
+            elif op == "paced":
+                result = side.paced(command["variant"], command["n"], command["interval"])
             else:
                 result = getattr(side, op)(command["variant"], command["n"], counter)
         except Exception as exc:  # reported to the orchestrator, which stops the run

@@ -74,6 +74,8 @@ class Window:
         self.heartbeat: asyncio.Future[None] | None = None
         self.fanout: FanOut | None = None
         self.refused: list[str] = []
+        # bench/swarm.py: told of every broadcast frame's opts as it arrives
+        self.recorder: Callable[[dict[str, Any]], None] | None = None
         self.closed = False
         self.reader = asyncio.create_task(self._read())
 
@@ -87,6 +89,8 @@ class Window:
                 frame = json.loads(text)
                 signal = frame.get("signal")
                 if signal == "bench.bcast":
+                    if self.recorder is not None:
+                        self.recorder(frame["opts"])
                     seq = frame["opts"]["seq"]
                     if seq not in self.seqs:
                         self.seqs.add(seq)
@@ -129,7 +133,11 @@ class Window:
 
 
 async def open_window(
-    base: str, cookies: dict[str, str] | None, timeout: float, path: str = "/ws/"
+    base: str,
+    cookies: dict[str, str] | None,
+    timeout: float,
+    path: str = "/ws/",
+    source: str | None = None,
 ) -> Window:
     if cookies:
         url = unquote_plus(cookies["dfwsurl"].strip('"'))
@@ -145,6 +153,8 @@ async def open_window(
         close_timeout=2,
         compression=None,
         max_queue=None,
+        # a loopback source address of its own: 28,000 ephemeral ports each (bench/swarm.py)
+        **({"local_addr": (source, 0)} if source else {}),
     )
     window = Window(ws)
     await window.echo_heartbeat(timeout)
@@ -152,7 +162,11 @@ async def open_window(
 
 
 async def open_windows(
-    base: str, cookie_list: list[dict[str, str] | None], timeout: float = 60, path: str = "/ws/"
+    base: str,
+    cookie_list: list[dict[str, str] | None],
+    timeout: float = 60,
+    path: str = "/ws/",
+    source: str | None = None,
 ) -> tuple[list[Window], float, int]:
     """Connect every window, at most ``CONNECT_CONCURRENCY`` handshakes in flight.
 
@@ -164,7 +178,7 @@ async def open_windows(
     async def one(cookies: dict[str, str] | None) -> Window | None:
         async with semaphore:
             try:
-                return await open_window(base, cookies, timeout, path)
+                return await open_window(base, cookies, timeout, path, source)
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
                 return None

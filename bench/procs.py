@@ -270,10 +270,34 @@ def rss(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
 
 
-def raise_open_files_limit(wanted: int = 8192) -> None:
+def raise_open_files_limit(wanted: int | None = None) -> int:
+    """Raise this process's open-file limit to ``wanted`` (default: the hard limit), as an
+    operator's ``LimitNOFILE`` would; every process the bench starts inherits it.
+    Returns the soft limit now in force."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if wanted is None:
+        wanted = 1 << 20 if hard == resource.RLIM_INFINITY else hard
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def open_files_limit(pid: int) -> int:
+    """The soft open-file limit of a running process (a daphne the bench started)."""
+    return int(psutil.Process(pid).rlimit(psutil.RLIMIT_NOFILE)[0])
+
+
+def private_redis(name: str) -> tuple[Service, str]:
+    """A redis-server of the bench's own on a free port (no persistence): the capacity
+    scenarios measure its CPU and its commands alone, without other users of the shared one."""
+    server = shutil.which("redis-server")
+    if server is None:
+        raise RuntimeError("redis-server is not installed")
+    port = free_port()
+    args = [server, "--bind", REDIS_HOST, "--port", str(port), "--save", "", "--appendonly",
+            "no", "--maxclients", "20000"]  # fmt: skip
+    service, _ = listening(Service(name, args, dict(os.environ)), port)
+    return service, f"redis://{REDIS_HOST}:{port}/0"

@@ -8,6 +8,8 @@ against the baseline measured right next to it) and their median reported.
 part of ``bench/RESULTS.md`` and keeps the hand-written findings around it.
 ``BENCH_LAYER=list`` runs dfws on the list-based ``RedisChannelLayer``
 instead of Redis Pub/Sub (written to ``bench/.work/RESULTS-*-list.md``).
+S6-S8 (capacity, ``bench/capacity.py``) run before S1-S5; ``BENCH_ONLY=capacity`` or
+``BENCH_ONLY=classic`` runs one part alone (written to ``bench/.work``, never to RESULTS.md).
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import load, procs
+from bench import capacity, load, procs
 from bench.stats import median, percentile, spread
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+ONLY = os.environ.get("BENCH_ONLY", "")  # "classic" (S1-S5) or "capacity" (S6-S8): one part
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
@@ -50,7 +53,8 @@ class Plan:
     s5_connections: int
 
 
-FULL = Plan(5, 1500, 2000, 400, 3, 500, 50, 5, 300, 20, 100, 1000)
+# (S6-S8 take ~10 min since issue 14: fewer repetitions of S1-S4 keep the run under 25 min)
+FULL = Plan(3, 1500, 2000, 400, 2, 500, 50, 3, 300, 20, 100, 1000)
 SMOKE = Plan(2, 300, 400, 100, 1, 100, 20, 2, 60, 10, 20, 200)
 PLAN = SMOKE if QUICK else FULL
 CALL_TIMEOUT = 10.0
@@ -70,6 +74,7 @@ class Results:
         self.values: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(
             lambda: defaultdict(list)
         )
+        self.notes: dict[str, str] = {}  # words beside the numbers (S6's limit, S8's commands)
 
     def add(self, scenario: str, metric: str, variant: str, value: float) -> None:
         self.values[(scenario, metric)][variant].append(value)
@@ -113,9 +118,10 @@ class Driver:
             raise RuntimeError(f"driver {self.side}: {result['error']}")
         return result
 
-    def call(self, op: str, variant: str, n: int) -> dict[str, Any]:
+    def call(self, op: str, variant: str, n: int, **extra: Any) -> dict[str, Any]:
         assert self.service.popen.stdin is not None
-        self.service.popen.stdin.write(json.dumps({"op": op, "variant": variant, "n": n}) + "\n")
+        command = {"op": op, "variant": variant, "n": n, **extra}
+        self.service.popen.stdin.write(json.dumps(command) + "\n")
         self.service.popen.stdin.flush()
         return self._read()
 
@@ -812,6 +818,13 @@ def markdown(rows: list[Row], info: dict[str, Any]) -> str:
         "- Exceptions logged by the daphne processes: "
         + ", ".join(f"{v} {n:.0f}" for v, n in info["errors"].items())
         + ".",
+        f"- Open files: the bench raises its soft `RLIMIT_NOFILE` to the hard limit, "
+        f"{info['open_files']}, as an operator's `LimitNOFILE=` would; every daphne it "
+        f"starts inherits it (read back from S7's daphne: "
+        f"{info['notes'].get('S7 daphne open files', '-')}). S6-S8 run on a redis-server of "
+        "the bench's own (its CPU and `INFO commandstats` are the bench's alone), with the "
+        "windows spread over 4 load processes, each from its own loopback address "
+        "(127.0.0.2-5).",
         "",
         "Cells are `median (min-max)` over the repetitions; ratios are dfws / the baseline "
         "measured right next to it in the same repetition, then the median of those.",
@@ -820,6 +833,10 @@ def markdown(rows: list[Row], info: dict[str, Any]) -> str:
         "|" + "---|" * len(HEADER),
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
+    limits = [f"{k[9:]}: {v}" for k, v in info["notes"].items() if k.startswith("S6 limit")]
+    if limits:
+        lines += ["", "S6, the busiest process at the step past the knee: " + "; ".join(limits)]
+    lines += info["capacity"]
     return "\n".join(lines) + "\n"
 
 
@@ -831,8 +848,10 @@ LAYERS = {
 
 def publish(text: str) -> Path:
     """Full runs on the recommended layer go to RESULTS.md, the others to bench/.work."""
-    if QUICK or procs.LAYER != "pubsub":
-        name = f"RESULTS-{'quick' if QUICK else 'full'}-{procs.LAYER}.md"
+    if QUICK or procs.LAYER != "pubsub" or ONLY:
+        name = (
+            f"RESULTS-{'quick' if QUICK else 'full'}-{procs.LAYER}{'-' + ONLY if ONLY else ''}.md"
+        )
         path = procs.WORK / name
         path.write_text(f"# dfws bench — {name[8:-3]}\n\n{BEGIN}\n{text}{END}\n")
         return path
@@ -901,7 +920,9 @@ def main() -> None:
     revision = git_revision()  # the code the servers load, before anything else lands
     say(f"dfws bench ({'smoke run' if QUICK else 'full run'}): {PLAN}")
     load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    procs.raise_open_files_limit(16384)  # inherited by daphne and the drivers
+    # as an operator's LimitNOFILE would: up to the hard limit, inherited by every process
+    # the bench starts (daphne, the load, the drivers); S7 holds 10,000 sockets in one daphne
+    open_files = procs.raise_open_files_limit()
     procs.WORK.mkdir(parents=True, exist_ok=True)
     procs.ensure_old_venv(say)
     redis_server = procs.ensure_redis()
@@ -909,12 +930,19 @@ def main() -> None:
     migrate()
     results = Results()
     drivers: dict[str, Driver] = {}
+    capacity_lines: list[str] = []
     try:
-        drivers["dfws"] = Driver("dfws")
-        drivers["old"] = Driver("old")
-        drivers["dfws-nohistory"] = Driver("dfws", NO_HISTORY, "driver-dfws-nohistory")
-        s1_s2(results, drivers["dfws"], drivers["old"])
-        asyncio.run(with_servers(results, drivers))
+        if ONLY != "classic":  # S6-S8 first: on a Redis of their own, the longest part
+            procs.migrate_dfws()
+            capacity_lines = capacity.run(
+                results, QUICK, say, lambda env, name: Driver("dfws", env, name)
+            )
+        if ONLY != "capacity":
+            drivers["dfws"] = Driver("dfws")
+            drivers["old"] = Driver("old")
+            drivers["dfws-nohistory"] = Driver("dfws", NO_HISTORY, "driver-dfws-nohistory")
+            s1_s2(results, drivers["dfws"], drivers["old"])
+            asyncio.run(with_servers(results, drivers))
     finally:
         for driver in drivers.values():
             driver.stop()
@@ -940,8 +968,13 @@ def main() -> None:
         "versions": versions(),
         "plan": ", ".join(f"{k}={v}" for k, v in PLAN.__dict__.items()),
         "errors": {v: sum(n) for v, n in results.values[("all", "server_errors")].items()},
+        "open_files": open_files,
+        "notes": results.notes,
+        "capacity": capacity_lines,
     }
-    rows = table(results)
+    rows = (table(results) if ONLY != "capacity" else []) + (
+        capacity.rows(results, QUICK) if ONLY != "classic" else []
+    )
     say("")
     print_table(rows)
     path = publish(markdown(rows, info))

@@ -1,0 +1,563 @@
+"""Capacity (issue 14): S6 windows at the knee, S7 idle windows, S8 two daphne behind nginx.
+
+These scenarios run on a redis-server of the bench's own (``procs.private_redis``), so
+that its CPU and its commands (``INFO commandstats``) are the bench's alone, with the
+windows spread over several load processes (``bench/swarm.py``) whose CPU is measured
+apart from the server's. ``bench.run`` calls :func:`run` before S1-S5.
+
+* **S6** (the WebSocket shootout's question): how many windows one daphne process holds
+  while 95 % of broadcasts reach every window within 500 ms. Windows are added in steps;
+  at each step ``s6_messages`` broadcasts are sent ``s6_interval`` apart, each stamped
+  with its send time; a message's latency is its last arrival, over every window, less
+  that time. The knee is the last step whose p95 stays under 500 ms. dfws against the
+  bare Channels consumer, with the CPU of daphne, Redis, the load and the sender.
+* **S7**: ``s7_windows`` idle windows on one fresh daphne: RSS per window, connect time
+  and CPU, the CPU of a quiet period and of one with every window beating once (the
+  browser's heartbeat is every 30 s), dfws against bare.
+* **S8**: one daphne behind nginx, then two (``least_conn``), on the same Redis and
+  worker: deliveries/s of back-to-back broadcasts and call round trips/s, with each
+  process's CPU; nothing may be lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import procs
+from bench.stats import median, percentile, spread
+from bench.swarm import Swarm
+
+KNEE_SECONDS = 0.5
+SWARM_PROCESSES = 4
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    s6_steps: tuple[int, ...]
+    s6_messages: int
+    s6_interval: float
+    s7_windows: int
+    s7_quiet: float
+    s7_beat: float
+    s8_reps: int
+    s8_windows: int
+    s8_broadcasts: int
+    s8_callers: int  # per load process
+    s8_calls: int
+
+
+FULL = CapacityPlan(
+    (100, 250, 500, 1000, 2000, 4000, 8000), 25, 0.2, 10_000, 10, 30, 2, 1000, 50, 10, 50
+)
+SMOKE = CapacityPlan((50, 100, 250, 500), 10, 0.2, 1000, 5, 10, 1, 200, 20, 5, 20)
+
+
+class Redis:
+    """The private Redis: its CPU (psutil, its own process) and its command counts."""
+
+    def __init__(self, service: procs.Service, url: str) -> None:
+        import redis
+
+        self.service, self.url = service, url
+        self.client = redis.Redis.from_url(url)
+
+    def cpu(self) -> float:
+        return procs.cpu_seconds(self.service.pid)
+
+    def commands(self) -> Counter[str]:
+        stats = self.client.info("commandstats")
+        return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
+    def since(self, before: Counter[str]) -> Counter[str]:
+        """Commands run since ``before`` (the ``INFO`` calls themselves left out)."""
+        delta = self.commands() - before
+        delta.pop("info", None)
+        return delta
+
+
+class Meter:
+    """CPU seconds of named processes between ``start`` and ``stop``, as % of one core."""
+
+    def __init__(self, sources: dict[str, Callable[[], float]]) -> None:
+        self.sources = sources
+        self.begin: dict[str, float] = {}
+        self.wall = 0.0
+
+    def start(self) -> None:
+        self.begin = {name: read() for name, read in self.sources.items()}
+        self.wall = time.perf_counter()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.perf_counter() - self.wall
+        used = {name: read() - self.begin[name] for name, read in self.sources.items()}
+        return {name: 100 * seconds / wall for name, seconds in used.items()}
+
+
+def fmt_cores(usage: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:.0f} %" for name, value in usage.items())
+
+
+def run(
+    results: Any,
+    quick: bool,
+    say: Callable[[str], None],
+    make_driver: Callable[[dict[str, str], str], Any],
+) -> list[str]:
+    """S6, S7, S8; their rows go to ``results``; returns the markdown of their detail."""
+    plan = SMOKE if quick else FULL
+    service, url = procs.private_redis("redis-capacity")
+    redis = Redis(service, url)
+    env = {"BENCH_REDIS_URL": url, "BENCH_PREFIX": f"{procs.PREFIX}-cap"}
+    driver = make_driver(env, "driver-capacity")
+    swarm = Swarm(SWARM_PROCESSES)
+    lines: list[str] = []
+    try:
+        lines += s6(results, plan, say, redis, env, driver, swarm)
+        lines += s7(results, plan, say, redis, env, swarm)
+        lines += s8(results, plan, say, redis, env, driver, swarm)
+    finally:
+        swarm.stop()
+        driver.stop()
+        redis.client.close()
+        service.stop()
+    return lines
+
+
+def start_daphne(variant: str, env: dict[str, str], name: str) -> tuple[procs.Service, str]:
+    app = "bench.project.bare:application" if variant == "bare" else "dfws_web.asgi:application"
+    service, port = procs.daphne("dfws", app, name, env)
+    return service, f"http://127.0.0.1:{port}"
+
+
+# ---------------------------------------------------------------- S6
+
+
+def s6(
+    results: Any,
+    plan: CapacityPlan,
+    say: Callable[[str], None],
+    redis: Redis,
+    env: dict[str, str],
+    driver: Any,
+    swarm: Swarm,
+) -> list[str]:
+    say(
+        f"S6 knee: windows in steps {plan.s6_steps}, {plan.s6_messages} broadcasts "
+        f"{plan.s6_interval * 1000:.0f} ms apart per step, p95 of the last arrival < 500 ms"
+    )
+    lines = [
+        "",
+        f"**S6 steps** ({plan.s6_messages} broadcasts {plan.s6_interval * 1000:.0f} ms apart "
+        "per step; latency of a message = its last arrival over every window less its send "
+        "time; CPU as % of one core over the step, the machine has "
+        f"{procs.os.cpu_count()} cores):",
+        "",
+        "| server | windows | p50 / p95 / max of a message's last arrival, ms | lost | "
+        "deliveries/s | CPU: daphne, Redis, load (4 processes), sender | machine load "
+        "average (1 min) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for variant in ("dfws", "bare"):
+        daphne, base = start_daphne(variant, env, f"daphne-s6-{variant}")
+        sources = {
+            "daphne": lambda pid=daphne.pid: procs.cpu_seconds(pid),
+            "Redis": redis.cpu,
+            "load": swarm.cpu_seconds,
+            "sender": lambda: procs.cpu_seconds(driver.service.pid),
+        }
+        knee, limit = 0, ""
+        connected = 0
+        try:
+            for step in plan.s6_steps:
+                opened = swarm.open(base, step - connected, page=variant != "bare", path="/ws/")
+                connected += opened["opened"]
+                if opened["failed"]:
+                    say(f"  {variant} {step}: {opened['failed']} windows failed to connect")
+                procs.wait_idle(daphne.pid)
+                swarm.all("listen")
+                meter = Meter(sources)
+                meter.start()
+                start = time.time()
+                driver.call("paced", variant, plan.s6_messages, interval=plan.s6_interval)
+                timeout = 30 + connected * plan.s6_messages / 2000
+                got = swarm.collect(plan.s6_messages, timeout)
+                usage = meter.stop()
+                latencies = [x * 1000 for x in got["last_latency"]]
+                p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+                rate = got["deliveries"] / max(1e-3, got["latest"] - start)
+                results.add("S6", f"p95_{step}", variant, p95)
+                held = p95 < KNEE_SECONDS * 1000 and got["lost"] == 0
+                lines.append(
+                    f"| {variant} | {connected} | {p50:.0f} / {p95:.0f} / {max(latencies):.0f} | "
+                    f"{got['lost']} | {rate:.0f} | {fmt_cores(usage)} | "
+                    f"{procs.os.getloadavg()[0]:.1f} |"
+                )
+                say(
+                    f"  {variant:5} {connected:6} windows: p50/p95 {p50:6.0f}/{p95:6.0f} ms, "
+                    f"lost {got['lost']}; CPU {fmt_cores(usage)}"
+                )
+                if not held:
+                    busiest = max(usage, key=lambda name: usage[name])
+                    limit = f"{busiest} ({fmt_cores(usage)})"
+                    break
+                knee = connected
+                limit = f"not reached (last step: {fmt_cores(usage)})"
+                if connected < step:
+                    limit = "windows failed to connect"
+                    break
+        finally:
+            swarm.all("close")
+            daphne.stop()
+        results.add("S6", "knee", variant, knee)
+        results.notes[f"S6 limit {variant}"] = limit
+        say(f"  {variant}: knee at {knee} windows; at the next step: {limit}")
+    return lines
+
+
+# ---------------------------------------------------------------- S7
+
+
+def s7(
+    results: Any,
+    plan: CapacityPlan,
+    say: Callable[[str], None],
+    redis: Redis,
+    env: dict[str, str],
+    swarm: Swarm,
+) -> list[str]:
+    count = plan.s7_windows
+    say(f"S7 idle: {count} windows on one daphne process, quiet {plan.s7_quiet:.0f} s, "
+        f"then each beats once in {plan.s7_beat:.0f} s")  # fmt: skip
+    lines: list[str] = []
+    for variant in ("dfws", "bare"):
+        daphne, base = start_daphne(variant, env, f"daphne-s7-{variant}")
+        try:
+            results.notes["S7 daphne open files"] = str(procs.open_files_limit(daphne.pid))
+            page = variant != "bare"
+            swarm.open(base, 4, page=page)
+            swarm.all("close")
+            if page:  # the pages first: the connect alone is timed
+                swarm.each(
+                    [{"op": "cookies", "base": base, "count": c} for c in swarm.split(count)]
+                )
+            procs.wait_idle(daphne.pid)
+            before_rss = procs.rss(daphne.pid)
+            cpu = procs.cpu_seconds(daphne.pid)
+            commands = redis.commands()
+            opened = swarm.open(base, count, page=False)
+            cpu_connect = procs.cpu_seconds(daphne.pid) - cpu
+            connect_commands = redis.since(commands)
+            time.sleep(2)
+            procs.wait_idle(daphne.pid)
+            after_rss = procs.rss(daphne.pid)
+            windows = max(1, opened["opened"])
+            kib = (after_rss - before_rss) / windows / 1024
+            sources = {"daphne": lambda pid=daphne.pid: procs.cpu_seconds(pid), "Redis": redis.cpu}
+            quiet = Meter(sources)
+            quiet.start()
+            time.sleep(plan.s7_quiet)
+            quiet_usage = quiet.stop()
+            beat = Meter(sources)
+            beat.start()
+            cpu = procs.cpu_seconds(daphne.pid)
+            commands = redis.commands()
+            echoed = sum(a["echoed"] for a in swarm.all("beat", seconds=plan.s7_beat))
+            beat_usage = beat.stop()
+            beat_commands = redis.since(commands)
+            per_beat = (procs.cpu_seconds(daphne.pid) - cpu) * 1e6 / max(1, echoed)
+            for metric, value in (
+                ("kib_per_window", kib),
+                ("rss_mib", after_rss / 2**20),
+                ("connect_seconds", opened["seconds"]),
+                ("cpu_connect_ms", cpu_connect * 1000 / windows),
+                ("quiet_cpu", quiet_usage["daphne"]),
+                ("beat_cpu", beat_usage["daphne"]),
+                ("us_per_beat", per_beat),
+                ("redis_per_connect", sum(connect_commands.values()) / windows),
+                ("redis_per_beat", sum(beat_commands.values()) / max(1, echoed)),
+                ("connected", opened["opened"]),
+                ("failed", opened["failed"]),
+            ):
+                results.add("S7", metric, variant, value)
+            top = ", ".join(f"{k} {v / windows:.1f}" for k, v in connect_commands.most_common(6))
+            beats = ", ".join(
+                f"{k} {v / max(1, echoed):.1f}" for k, v in beat_commands.most_common(6)
+            )
+            lines.append(
+                f"- S7 {variant}: Redis commands per connect: {top or 'none'}; per heartbeat "
+                f"(with everything else of the idle period): {beats or 'none'}."
+            )
+            say(
+                f"  {variant:5} {opened['opened']} windows ({opened['failed']} failed) in "
+                f"{opened['seconds']:.1f} s, {cpu_connect * 1000 / windows:.2f} ms CPU each; "
+                f"RSS {before_rss / 2**20:.0f} -> {after_rss / 2**20:.0f} MiB = {kib:.1f} KiB "
+                f"per window; quiet: {fmt_cores(quiet_usage)}; beating: "
+                f"{fmt_cores(beat_usage)}, {per_beat:.0f} µs per heartbeat ({echoed} echoed)"
+            )
+        finally:
+            swarm.all("close")
+            daphne.stop()
+    return lines
+
+
+# ---------------------------------------------------------------- S8
+
+
+def s8(
+    results: Any,
+    plan: CapacityPlan,
+    say: Callable[[str], None],
+    redis: Redis,
+    env: dict[str, str],
+    driver: Any,
+    swarm: Swarm,
+) -> list[str]:
+    from tests import services  # the cluster's private nginx (tests/cluster.py)
+
+    say(
+        f"S8 behind nginx, one daphne against two: {plan.s8_windows} windows, "
+        f"{plan.s8_broadcasts} broadcasts, {plan.s8_callers * SWARM_PROCESSES} callers x "
+        f"{plan.s8_calls} calls, x {plan.s8_reps}"
+    )
+    log_dir = procs.WORK / "logs"
+    daphnes = [start_daphne("dfws", env, f"daphne-s8-{i}") for i in range(2)]
+    worker = procs.celery_worker("dfws", "worker-s8", env)
+    ports = [int(base.rsplit(":", 1)[1]) for _, base in daphnes]
+    connections = 4 * plan.s8_windows + 1024  # a proxied websocket holds two
+    proxies = {
+        "one": services.nginx(ports[:1], Path(log_dir), "nginx-s8-one", connections),
+        "two": services.nginx(ports, Path(log_dir), "nginx-s8-two", connections),
+    }
+    lines: list[str] = []
+    try:
+        warm_up(proxies["two"].url, swarm)
+        for rep in range(plan.s8_reps):
+            for shape in ("one", "two"):
+                lines.append(
+                    s8_once(
+                        results,
+                        plan,
+                        say,
+                        redis,
+                        driver,
+                        swarm,
+                        shape,
+                        rep,
+                        proxies[shape].url,
+                        daphnes,
+                        worker,
+                    )
+                )
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
+        worker.stop()
+        for service, _ in daphnes:
+            service.stop()
+    return [
+        "",
+        "**S8 runs** (CPU as % of one core over each phase):",
+        "",
+        "| run | windows per daphne | deliveries/s, lost | CPU while broadcasting | "
+        "round trips/s, p50/p99 ms, lost | CPU while calling |",
+        "|---|---|---|---|---|---|",
+        *lines,
+    ]
+
+
+def warm_up(base: str, swarm: Swarm) -> None:
+    """The worker answers before anything is timed: calls until one comes back (60 s)."""
+    swarm.open(base, len(swarm.services) * 2)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            answers = swarm.all("calls", windows=1, calls=1, timeout=2)
+            if all(a["lost"] == 0 for a in answers):
+                return
+            time.sleep(0.5)
+        raise RuntimeError("S8: no answer from the worker in 60 s")
+    finally:
+        swarm.all("close")
+
+
+def s8_once(
+    results: Any,
+    plan: CapacityPlan,
+    say: Callable[[str], None],
+    redis: Redis,
+    driver: Any,
+    swarm: Swarm,
+    shape: str,
+    rep: int,
+    base: str,
+    daphnes: list[tuple[procs.Service, str]],
+    worker: procs.Service,
+) -> str:
+    pids = [service.pid for service, _ in daphnes]
+    sources: dict[str, Callable[[], float]] = {
+        f"daphne{i + 1}": (lambda pid=pid: procs.cpu_seconds(pid)) for i, pid in enumerate(pids)
+    }
+    sources.update(Redis=redis.cpu, load=swarm.cpu_seconds,
+                   worker=lambda: procs.cpu_seconds(worker.pid))  # fmt: skip
+    opened = swarm.open(base, plan.s8_windows)
+    per_daphne = [
+        established(pid, int(b.rsplit(":", 1)[1]))
+        for pid, (_, b) in zip(pids, daphnes, strict=True)
+    ]
+    for pid in pids:
+        procs.wait_idle(pid)
+    # broadcasts, back to back
+    swarm.all("listen")
+    commands = redis.commands()
+    meter = Meter(sources)
+    meter.start()
+    start = time.time()
+    driver.call("paced", "dfws", plan.s8_broadcasts, interval=0.0)
+    got = swarm.collect(plan.s8_broadcasts, 60 + plan.s8_windows * plan.s8_broadcasts / 1000)
+    cast_usage = meter.stop()
+    cast_commands = redis.since(commands)
+    rate = got["deliveries"] / max(1e-3, got["latest"] - start)
+    lost = got["lost"] + opened["failed"] * plan.s8_broadcasts
+    for pid in pids:
+        procs.wait_idle(pid)
+    # calls: callers per load process, each calling in sequence, all at once
+    commands = redis.commands()
+    meter.start()
+    answers = swarm.all("calls", windows=plan.s8_callers, calls=plan.s8_calls, timeout=10)
+    call_usage = meter.stop()
+    call_commands = redis.since(commands)
+    done = [ms for a in answers for ms in a["ms"]]
+    calls_lost = sum(a["lost"] for a in answers)
+    call_rate = len(done) / max(1e-3, max(a["seconds"] for a in answers))
+    swarm.all("close")
+    for metric, value in (
+        ("deliveries_per_s", rate),
+        ("lost", lost + calls_lost),
+        ("calls_per_s", call_rate),
+        ("call_p50", percentile(done, 50)),
+        ("call_p99", percentile(done, 99)),
+    ):
+        results.add("S8", metric, shape, value)
+    if shape == "one":  # Redis commands per broadcast and per call, through one process
+        results.add("S8", "redis_per_broadcast", "dfws",
+                    sum(cast_commands.values()) / plan.s8_broadcasts)  # fmt: skip
+        results.add("S8", "redis_per_call", "dfws", sum(call_commands.values()) / max(1, len(done)))
+        results.notes["S8 redis per broadcast"] = ", ".join(
+            f"{k} {v / plan.s8_broadcasts:.1f}" for k, v in cast_commands.most_common(6)
+        )
+        results.notes["S8 redis per call"] = ", ".join(
+            f"{k} {v / max(1, len(done)):.1f}" for k, v in call_commands.most_common(8)
+        )
+    say(
+        f"  rep {rep + 1} {shape}: windows per daphne {per_daphne}; {rate:6.0f} deliveries/s "
+        f"(lost {lost}); {call_rate:5.0f} round trips/s (lost {calls_lost}); CPU broadcasting "
+        f"{fmt_cores(cast_usage)}; calling {fmt_cores(call_usage)}"
+    )
+    return (
+        f"| {rep + 1} {shape} | {' / '.join(map(str, per_daphne))} | {rate:.0f}, {lost} | "
+        f"{fmt_cores(cast_usage)} | {call_rate:.0f}, {percentile(done, 50):.0f}/"
+        f"{percentile(done, 99):.0f}, {calls_lost} | {fmt_cores(call_usage)} |"
+    )
+
+
+def established(pid: int, port: int) -> int:
+    """Sockets a daphne process holds open on its port (the windows nginx gave it)."""
+    import psutil
+
+    try:
+        connections = psutil.Process(pid).net_connections("tcp")
+    except psutil.Error:
+        return -1
+    return sum(
+        1 for c in connections if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
+    )
+
+
+def rows(r: Any, quick: bool) -> list[tuple[str, str, str, str, str, str, str, str]]:
+    """The S6-S8 rows of the main table (same columns as bench.run's)."""
+    plan = SMOKE if quick else FULL
+    g = r.get
+    out = []
+
+    def ratio(metric_scenario: str, metric: str, a: str, b: str) -> list[float]:
+        return r.ratio(metric_scenario, metric, a, b)
+
+    knee = ratio("S6", "knee", "dfws", "bare")
+
+    def windows(variant: str) -> str:  # 0: even the first step missed the 500 ms
+        held = g("S6", "knee", variant)
+        return spread(held, ".0f") if any(held) else f"< {plan.s6_steps[0]}" if held else "-"
+
+    dfws_held, bare_held = g("S6", "knee", "dfws"), g("S6", "knee", "bare")
+    holds = verdict(knee, lambda x: x >= 1)
+    if dfws_held and bare_held and not any(bare_held):  # bare missed its first step
+        holds = "yes" if any(dfws_held) else "**no**"
+    out.append((
+        f"S6 windows one daphne holds with p95 of a broadcast's last arrival < 500 ms "
+        f"({1 / plan.s6_interval:.0f} broadcasts/s)", windows("dfws"),
+        "bare Channels consumer: " + windows("bare"), "",
+        fmt(knee), "", "≥ 1x", holds,
+    ))  # fmt: skip
+    mem = ratio("S7", "kib_per_window", "dfws", "bare")
+    n = plan.s7_windows
+    out.append((
+        f"S7 daphne RSS per idle window ({n}), KiB",
+        spread(g("S7", "kib_per_window", "dfws"), ".1f"),
+        "bare: " + spread(g("S7", "kib_per_window", "bare"), ".1f"), "", fmt(mem), "",
+        "≤ 1.1x", verdict(mem, lambda x: x <= 1.1),
+    ))  # fmt: skip
+    for metric, title, digits in (
+        ("connect_seconds", f"S7 time to connect {n} windows, s", ".1f"),
+        ("cpu_connect_ms", "S7 daphne CPU per connect, ms", ".2f"),
+        ("quiet_cpu", "S7 daphne CPU with every window quiet, % of a core", ".1f"),
+        ("beat_cpu", f"S7 daphne CPU with every window beating once in {plan.s7_beat:.0f} s, "
+                     "% of a core", ".1f"),
+        ("us_per_beat", "S7 daphne CPU per heartbeat, µs", ".0f"),
+        ("redis_per_connect", "S7 Redis commands per connect", ".1f"),
+        ("redis_per_beat", "S7 Redis commands per heartbeat", ".2f"),
+    ):  # fmt: skip
+        out.append((
+            title, spread(g("S7", metric, "dfws"), digits),
+            "bare: " + spread(g("S7", metric, "bare"), digits), "",
+            fmt(ratio("S7", metric, "dfws", "bare")), "", "", "",
+        ))  # fmt: skip
+    deliveries = ratio("S8", "deliveries_per_s", "two", "one")
+    calls = ratio("S8", "calls_per_s", "two", "one")
+    lost = sum(g("S8", "lost", "one")) + sum(g("S8", "lost", "two"))
+    out.append((
+        f"S8 {plan.s8_windows} windows behind nginx, deliveries/s: two daphne against one",
+        spread(g("S8", "deliveries_per_s", "two"), ".0f"),
+        "one daphne: " + spread(g("S8", "deliveries_per_s", "one"), ".0f"), "",
+        fmt(deliveries) + " (two / one)", "", "≥ 1x", verdict(deliveries, lambda x: x >= 1),
+    ))  # fmt: skip
+    out.append((
+        "S8 call round trips/s: two daphne against one",
+        spread(g("S8", "calls_per_s", "two"), ".0f"),
+        "one daphne: " + spread(g("S8", "calls_per_s", "one"), ".0f"), "",
+        fmt(calls) + " (two / one)", "", "≥ 1x", verdict(calls, lambda x: x >= 1),
+    ))  # fmt: skip
+    out.append((
+        "S8 lost deliveries and round trips (both shapes, every run)", f"{lost:.0f}", "", "",
+        "", "", "0", "yes" if g("S8", "lost", "one") and lost == 0 else "**no**",
+    ))  # fmt: skip
+    out.append((
+        "Redis commands per broadcast (any number of windows) / per call (S8, one daphne)",
+        spread(g("S8", "redis_per_broadcast", "dfws"), ".1f") + " / "
+        + spread(g("S8", "redis_per_call", "dfws"), ".1f"),
+        "per broadcast: " + r.notes.get("S8 redis per broadcast", "-") + "; per call: "
+        + r.notes.get("S8 redis per call", "-"), "", "", "", "", "",
+    ))  # fmt: skip
+    return out
+
+
+def fmt(values: list[float]) -> str:
+    return spread(values, ".2f") + "x" if values else "-"
+
+
+def verdict(values: list[float], ok: Callable[[float], bool]) -> str:
+    return ("yes" if ok(median(values)) else "**no**") if values else "-"
