@@ -1,10 +1,11 @@
-"""The minimal websocket consumer: validate, forward into the backend, relay group messages.
+"""The minimal websocket consumer: admit a window, validate its frames, forward them.
 
 It never runs handler code: permission and argument checks happen in the
 worker.  Blocking work (Celery's publish) goes to a thread so one slow
 broker call does not stall every websocket of the process.  Window
 identity (key, session, cache entry) is read through ``windows``; frames
-are parsed and built by ``dfws_celery.wire``.
+are parsed and built by ``dfws_celery.wire``; what the window's groups
+publish reaches the socket through the base class, ``delivery``.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
 from dfws_celery import metrics as dfws_metrics
-from dfws_celery._compat import PubSubProcess, handler_of
+from dfws_celery._compat import handler_of
 from dfws_celery.conf import dfws_settings
 from dfws_celery.errors import BadFrame, ErrorType, SignalError, Unavailable
-from dfws_celery.history import history, kept
 from dfws_celery.outages import OUTAGE_ERRORS, OutageLog
 from dfws_celery.publisher import warm_loop
 from dfws_celery.queue_watch import watch
@@ -37,20 +36,17 @@ from dfws_celery.wire import (
     AckQueue,
     CloseCode,
     LayerControl,
-    LayerFrame,
     WindowInfoValues,
     ack_frame,
-    answer_of,
     error_frame,
     parse_call_frame,
-    recovered_frame,
     refusal_frame,
 )
 from dfws_web import fanout
 from dfws_web.calls import callable_handlers, forward
+from dfws_web.delivery import DeliveringConsumer
 from dfws_web.limits import Refusals, WindowLimits
 from dfws_web.members import Membership, membership
-from dfws_web.recovery import Recovery, asked_positions
 from dfws_web.sessions import acheck_window, check_window
 from dfws_web.windows import (
     COOKIE_KEY,
@@ -78,22 +74,17 @@ def query_key(scope: Mapping[str, Any]) -> str | None:
     return values[0] if values else None
 
 
-class SignalConsumer(AsyncWebsocketConsumer):
-    """One browser window."""
+class SignalConsumer(DeliveringConsumer):
+    """One browser window: admitted at connect, its calls forwarded into Celery.
 
-    groups: list[str]
-    window_key: str | None = None
+    What flows to the socket (live frames, the replay) is ``DeliveringConsumer``'s.
+    """
+
     session_key: str | None = None
     window_info: WindowInfoValues
-    limits: WindowLimits | None = None
     refusals: Refusals
     joined_at: float = 0.0
-    recovery: Recovery | None = None
     members: Membership | None = None
-    metrics: dfws_metrics.Instruments | None = None
-    timer: dfws_metrics.CallTimer | None = None
-    fanout: PubSubProcess | None = None
-    paused: bool = True  # frames from the subscriber wait in the queue (see fanout)
 
     async def connect(self) -> None:
         """Accept the socket, then admit the window or close with the reason's code.
@@ -165,23 +156,6 @@ class SignalConsumer(AsyncWebsocketConsumer):
         # the messages queued meanwhile are handled (``fanout``)
         self.fanout = fanout.register(self.channel_layer, self.channel_name, self.deliver)
         self.unpause_when_drained()
-
-    async def recover(self, window_key: str) -> None:
-        """Replay what the browser missed (see ``recovery``); live frames wait behind it."""
-        store = history()
-        if store is None:
-            return
-        asked = asked_positions(self.scope)
-        window_group = group_name(f"-window.{window_key}")
-        self.recovery = Recovery(store, kept(store, self.groups), window_group, asked)
-        frames, resync = await self.recovery.replay()
-        if self.metrics is not None:
-            self.metrics.replayed.inc(len(frames))
-            self.metrics.resyncs.inc(len(resync))
-        for text in frames:
-            await self.send(text_data=text)
-        if asked or frames or resync:
-            await self.send(text_data=recovered_frame(len(frames), resync))
 
     async def disconnect(self, code: int) -> None:
         # Channels itself discards every group of ``self.groups``; the limits are ours
@@ -364,73 +338,3 @@ class SignalConsumer(AsyncWebsocketConsumer):
                 dfws_settings.max_refusals,
             )
             await self.refuse_window(CloseCode.TOO_MANY_REFUSALS)
-
-    def deliver(self, event: LayerFrame) -> bool:
-        """A frame from the process's subscriber (``fanout``); ``False``: queue it instead.
-
-        Synchronous: the frame is written to the socket now, without a task
-        of its own.  A paused socket (messages still queued, a hole to fill
-        from the history) takes the queue, in order.
-        """
-        if self.paused or self.window_key is None:
-            return False
-        text = event["text"]
-        if self.recovery is not None and "o" in event:
-            frames = self.recovery.live(event)
-            if frames is None:  # a hole: dfws_frame fills it, and the frames after it queue
-                self.paused = True
-                return False
-        else:
-            frames = [text]
-        for frame in frames:
-            message: Any = {"type": "websocket.send", "text": frame}
-            fanout.send_now(self.base_send(message))
-        if self.metrics is not None:
-            self.metrics.frames_out.inc(len(frames))
-        self.answered(text)
-        return True
-
-    def unpause_when_drained(self) -> None:
-        """Fan-out may resume once the socket's own queue holds no more messages."""
-        if self.fanout is not None and self.paused:
-            queue = self.fanout.channels.get(self.channel_name)
-            if queue is None or queue.empty():
-                self.paused = False
-
-    async def dfws_frame(self, event: LayerFrame) -> None:
-        """A frame published to one of our groups (a signal, an ack, a result)."""
-        text = event["text"]
-        if self.recovery is None or "o" not in event:
-            await self.send(text_data=text)
-        else:
-            frames = self.recovery.live(event)
-            resync: list[str] = []
-            if frames is None:  # a hole before this frame
-                frames, resync = await self.recovery.alive(event)
-                if self.metrics is not None:
-                    self.metrics.replayed.inc(max(0, len(frames) - 1))
-                    self.metrics.resyncs.inc(len(resync))
-            for frame in frames:
-                await self.send(text_data=frame)
-            if resync:
-                await self.send(text_data=recovered_frame(0, resync))
-        self.answered(text)
-        self.unpause_when_drained()
-
-    def answered(self, text: str) -> None:
-        """A result or an error of a call this window made stops counting."""
-        timed = self.timer is not None and self.timer.pending
-        if timed or (self.limits is not None and self.limits.pending):
-            answer = answer_of(text)
-            if answer is not None:
-                if self.limits is not None:
-                    self.limits.answered(*answer)
-                if self.timer is not None:
-                    self.timer.answered(*answer)
-
-    async def send(  # type: ignore[override]  # the stubs know AsyncConsumer.send only
-        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
-    ) -> None:
-        if self.metrics is not None:
-            self.metrics.frames_out.inc()
-        await super().send(text_data, bytes_data, close)

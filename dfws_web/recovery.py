@@ -80,6 +80,10 @@ class Recovery:
         # answers this socket sent and kept ahead of its position (frames numbered before
         # them had not reached it yet): no hole when the position gets to them
         self.ahead: dict[str, set[Position]] = {}
+        # the window's own group when the replay found it empty: this socket wants all of
+        # it, so its first live frame must be offset 1 of its epoch, or there is a hole (an
+        # answer the window's previous socket was still keeping while this one connected)
+        self.from_start: set[str] = set()
 
     async def replay(self) -> tuple[list[str], list[str]]:
         """The frames the browser missed, in order per topic, and the topics it cannot get."""
@@ -92,6 +96,8 @@ class Recovery:
             missed = await self.store.missed(group, position)
             if missed.epoch is not None:
                 self.positions[group] = (missed.epoch, missed.last)
+            elif position is None:
+                self.from_start.add(group)
             if not missed.complete:
                 resync.append(tag)
                 continue
@@ -139,7 +145,7 @@ class Recovery:
             tag = self.tag_of.get(group)
             if tag is None:
                 continue
-            known = self.positions.get(group)
+            known = self.positions.get(group) or self._start(group, epoch)
             if known is not None and known[0] == epoch:
                 if offset <= known[1]:
                     continue  # sent already
@@ -156,6 +162,10 @@ class Recovery:
         if not any(group in self.tag_of for group in offsets):
             return [text]  # not numbered for any of our groups
         return []
+
+    def _start(self, group: str, epoch: str) -> Position | None:
+        """The position before everything, for a group this socket wants all of."""
+        return (epoch, 0) if group in self.from_start else None
 
     def _sent_between(self, group: str, known: Position, offset: int) -> bool:
         """Whether every offset between ``known`` and ``offset`` is an answer sent already."""
@@ -177,7 +187,7 @@ class Recovery:
             tag = self.tag_of.get(group)
             if tag is None:
                 continue
-            known = self.positions.get(group)
+            known = self.positions.get(group) or self._start(group, epoch)
             if known is not None and known[0] == epoch:
                 if offset <= known[1]:
                     continue

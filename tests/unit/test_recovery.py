@@ -142,3 +142,31 @@ def test_an_answer_kept_ahead_of_the_position_is_not_sent_twice():
     assert [len(frames or []) for frames in sent] == [1, 1], sent
     later = store.append(["w"], '{"n":4}')
     assert len(recovery.live({"type": "dfws.frame", "text": "{}", "o": later}) or []) == 1
+
+
+def test_an_ack_kept_by_the_previous_socket_after_this_one_connected_is_not_lost():
+    """The socket that sent a call closes; the page reconnects before the old consumer has
+    kept its ack: the new socket's replay finds the window's history empty, and the result
+    that arrives live at offset 2 reveals the ack at offset 1 as a hole to fill."""
+    store = LocalHistory(HistorySettings())
+    recovery = Recovery(store, ["w"], "w", {})
+    assert asyncio.run(recovery.replay()) == ([], [])  # nothing kept yet
+    old_socket = Recovery(store, ["w"], "w", {})
+    asyncio.run(old_socket.keep("w", '{"call_id":"c","ack":{"handlers":["h"]}}'))  # offset 1
+    result = {
+        "type": "dfws.frame",
+        "text": '{"call_id":"c","handler":"h","result":1}',
+        "o": store.append(["w"], '{"call_id":"c","handler":"h","result":1}'),
+    }
+    assert recovery.live(result) is None
+    sent, resync = asyncio.run(recovery.alive(result))
+    assert [sorted(json.loads(t)) for t in sent] == [
+        ["ack", "call_id", "o"],
+        ["call_id", "handler", "o", "result"],
+    ]
+    assert resync == []
+    other = Recovery(store, ["u"], "w", {})  # a topic group with no position: live from now
+    assert asyncio.run(other.replay()) == ([], [])
+    store.append(["u"], '{"n":1}')
+    later = store.append(["u"], '{"n":2}')
+    assert len(other.live({"type": "dfws.frame", "text": '{"n":2}', "o": later}) or []) == 1
