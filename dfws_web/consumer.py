@@ -243,7 +243,7 @@ class SignalConsumer(DeliveringConsumer):
         try:
             frame = parse_call_frame(text_data, dfws_settings.max_frame_size)
             call_id, signal_name = frame.get("call_id"), frame["signal"]
-            connections = callable_handlers(frame["signal"], call_id)
+            connections = callable_handlers(frame["signal"], call_id, self.window_info)
             handlers = [(c.task_name, static_queue(c)) for c in connections]
             refusal = await self.limits.admit_call(call_id, handlers)
             if refusal is not None:
