@@ -48,15 +48,8 @@ from dfws_web.delivery import DeliveringConsumer
 from dfws_web.limits import Refusals, WindowLimits
 from dfws_web.members import Membership, membership
 from dfws_web.sessions import acheck_window, check_window
-from dfws_web.windows import (
-    COOKIE_KEY,
-    QUERY_KEY,
-    aextend_window,
-    aload_window,
-    arestore_window,
-    same_browser,
-    unsign,
-)
+from dfws_web.window_cache import aextend_window, aload_window
+from dfws_web.windows import COOKIE_KEY, QUERY_KEY, arestore_window, same_browser, unsign
 
 logger = logging.getLogger("dfws.websocket")
 connect_outages = OutageLog(logger)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from dfws_celery.conf import dfws_settings
 from dfws_celery.pubsub import BareConnections
-from dfws_web.windows import loop_reader
+from dfws_web.window_cache import loop_reader
 
 OK = -1
 RATE = 0

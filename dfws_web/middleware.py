@@ -10,13 +10,13 @@ from django.http import HttpRequest, HttpResponse
 
 from dfws_celery.conf import dfws_settings
 from dfws_celery.queue_watch import watch
+from dfws_web.window_cache import load_window
 from dfws_web.windows import (
     BROWSER_COOKIE,
     COOKIE_KEY,
     COOKIE_URL,
     QUERY_KEY,
     entry_cookie,
-    load_window,
     new_browser_id,
     new_window_key,
     outages,

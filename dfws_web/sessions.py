@@ -56,7 +56,8 @@ from dfws_celery.wire import (
     revalidate_message,
     revoke_message,
 )
-from dfws_web.windows import AsyncWindowReader, loop_reader, same_session
+from dfws_web.window_cache import AsyncWindowReader, loop_reader
+from dfws_web.windows import same_session
 
 logger = logging.getLogger("dfws.websocket")
 # saves that change nothing a window relies on (login() updates last_login)

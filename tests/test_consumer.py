@@ -19,7 +19,8 @@ from dfws_celery.testing import SignalQueue
 from dfws_celery.topics import group_name
 from dfws_celery.wire import HEARTBEAT
 from dfws_web.consumer import SignalConsumer
-from dfws_web.windows import cache_key, sign
+from dfws_web.window_cache import cache_key
+from dfws_web.windows import sign
 from tests import services
 from tests.layer import window_joined
 from tests.wsclient import connect_window, open_page, receive_json, window_key

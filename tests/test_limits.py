@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from dfws_celery.pubsub import BareConnections
 from dfws_web.limit_store import ADMIT, OK, RATE, Entry, Rate, RedisStore
-from dfws_web.windows import cache_key
+from dfws_web.window_cache import cache_key
 from tests.wsclient import connect_window, open_page, receive_json, window_key
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -13,7 +13,8 @@ from django.test import RequestFactory
 from dfws_celery.window_info_middlewares import hash_browser_id, hash_session_key
 from dfws_web import set_websocket_topics
 from dfws_web.middleware import WebsocketMiddleware
-from dfws_web.windows import cache_key, sign, unsign
+from dfws_web.window_cache import cache_key
+from dfws_web.windows import sign, unsign
 
 
 def run(view, **meta):

@@ -201,7 +201,8 @@ class Checks:
 
 def page_window(client) -> tuple[str, dict]:
     """The session key and cache entry of a page ``client`` loads in this process."""
-    from dfws_web.windows import load_window, unsign
+    from dfws_web.window_cache import load_window
+    from dfws_web.windows import unsign
 
     client.get("/")
     key = unsign(client.cookies["dfwskey"].value)

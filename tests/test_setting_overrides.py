@@ -21,7 +21,7 @@ from django.core.cache import caches
 from websockets.exceptions import ConnectionClosed
 
 from dfws_celery.conf import DEFAULT_WINDOW_INFO_MIDDLEWARES
-from dfws_web.windows import cache_key
+from dfws_web.window_cache import cache_key
 from tests import services
 from tests.layer import deliveries
 from tests.test_relay import answers, call

@@ -7,7 +7,7 @@ import asyncio
 from django.core.cache import caches
 
 from dfws_celery.conf import dfws_settings
-from dfws_web.windows import AsyncWindowReader, aload_window, cache_key, load_window
+from dfws_web.window_cache import AsyncWindowReader, aload_window, cache_key, load_window
 
 ENTRY = {"topics": ["-window.wk-store", "-broadcast"], "window_info": {"window_key": "wk-store"}}
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

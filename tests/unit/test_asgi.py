@@ -18,7 +18,8 @@ from dfws_celery.registry import REGISTRY
 from dfws_celery.routing import declared_queues
 from dfws_web import asgi
 from dfws_web import consumer as consumer_module
-from dfws_web.windows import cache_key, sign
+from dfws_web.window_cache import cache_key
+from dfws_web.windows import sign
 
 TASK_NUMBERS = itertools.count()
 SAME_ORIGIN = [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")]

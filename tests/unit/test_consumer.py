@@ -22,7 +22,8 @@ from dfws_celery.topics import group_name
 from dfws_celery.window_info_middlewares import hash_session_key
 from dfws_web import consumer as consumer_module
 from dfws_web.consumer import SignalConsumer
-from dfws_web.windows import cache_key, sign
+from dfws_web.window_cache import cache_key
+from dfws_web.windows import sign
 
 TASK_NUMBERS = itertools.count()
 

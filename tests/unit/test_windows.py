@@ -14,17 +14,8 @@ from django.test import RequestFactory
 
 from dfws_celery.window_info_middlewares import hash_session_key
 from dfws_web import set_websocket_topics
-from dfws_web.windows import (
-    SALT,
-    AsyncWindowReader,
-    aload_window,
-    cache_key,
-    load_window,
-    new_window_key,
-    same_session,
-    sign,
-    unsign,
-)
+from dfws_web.window_cache import AsyncWindowReader, aload_window, cache_key, load_window
+from dfws_web.windows import SALT, new_window_key, same_session, sign, unsign
 
 ENTRY = {"topics": ["-window.wk", "-broadcast"], "window_info": {"window_key": "wk"}}
 

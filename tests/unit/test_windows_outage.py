@@ -16,7 +16,8 @@ from django.test import RequestFactory
 
 from dfws_web import set_websocket_topics, windows
 from dfws_web.middleware import WebsocketMiddleware
-from dfws_web.windows import aload_window, arestore_window, entry_cookie, sign_entry, signed_entry
+from dfws_web.window_cache import aload_window
+from dfws_web.windows import arestore_window, entry_cookie, sign_entry, signed_entry
 
 DOWN = {
     "default": {
