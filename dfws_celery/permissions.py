@@ -59,12 +59,15 @@ def is_anonymous(connection: Any, window_info: WindowInfo, kwargs: Any) -> bool:
 
 @at_edge
 def is_staff(connection: Any, window_info: WindowInfo, kwargs: Any) -> bool:
-    return bool(window_info.is_staff)
+    """Active staff members, as Django's admin admits them (an inactive one is refused even
+    where the project's authentication backend lets inactive users log in)."""
+    return bool(window_info.is_staff and window_info.is_active)
 
 
 @at_edge
 def is_superuser(connection: Any, window_info: WindowInfo, kwargs: Any) -> bool:
-    return bool(window_info.is_superuser)
+    """Active superusers (``User.has_perm`` gives an inactive superuser nothing either)."""
+    return bool(window_info.is_superuser and window_info.is_active)
 
 
 def has_perm(perm: str) -> Permission:

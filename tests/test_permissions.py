@@ -74,10 +74,16 @@ def lenient(log_dir, django_db_setup) -> Iterator[str]:
     process.stop()
 
 
-def test_has_perm_refuses_an_inactive_user_holding_the_permission(lenient, worker):
-    idle = User.objects.create(username="inactive-16", is_active=False, is_superuser=True)
+def test_an_inactive_superuser_and_staff_member_hold_no_rights(lenient, worker):
+    """has_perm, is_superuser and is_staff all refuse an inactive user, as Django does
+    (``User.has_perm``, the admin's ``has_permission``), though the project lets them in."""
+    idle = User.objects.create(
+        username="inactive-16", is_active=False, is_superuser=True, is_staff=True
+    )
     idle.user_permissions.add(Permission.objects.get(codename="view_article"))
     _, cookies = logged_in(lenient, idle.username)
     with connected(lenient, cookies, idle) as ws:  # the project lets them connect
         assert call(ws, "tests.ping", "p1")["result"] == 1
         assert denied(call(ws, "tests.perm_only", "p2"))
+        assert denied(call(ws, "tests.superuser_only", "p3"))
+        assert denied(call(ws, "tests.staff_only", "p4"))

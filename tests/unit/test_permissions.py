@@ -85,3 +85,13 @@ def test_a_superuser_holds_every_permission_and_an_inactive_user_none():
     )
     assert allowed(has_perm("any.thing"), as_root)
     assert not allowed(has_perm("any.thing"), as_idle)
+
+
+def test_the_staff_and_superuser_flags_count_only_for_an_active_user():
+    inactive = WindowInfo.from_dict(
+        {"user_pk": 2, "is_authenticated": True, "is_anonymous": False, "is_staff": True,
+         "is_superuser": True, "is_active": False}
+    )  # fmt: skip
+    assert [allowed(p, inactive) for p in (is_staff, is_superuser)] == [False, False]
+    active = WindowInfo.from_dict({**inactive.to_dict(), "is_active": True})
+    assert [allowed(p, active) for p in (is_staff, is_superuser)] == [True, True]
