@@ -151,12 +151,80 @@ interface DFSignalsOptions {
   bindInsertedContent: boolean;
 }
 
+/**
+ * One entry of a `data-df-signal` attribute (what `{% js_call %}` renders): on the DOM event
+ * `on`, call `name` with `opts`, the serialized form under `form`, the element's value under
+ * `value`.
+ */
+interface DFSignalsBinding {
+  name: string;
+  on?: string;
+  form?: string;
+  value?: string;
+  opts?: Record<string, unknown>;
+  prevent?: boolean;
+  latest?: boolean | string;
+}
+
+/** `detail` of `dfws:result`, dispatched on a bound element when its call resolves. */
+interface DFSignalsBindingResult {
+  signal: string;
+  opts: Record<string, unknown>;
+  results: unknown[];
+}
+
+/** `detail` of `dfws:progress`, dispatched on a bound element for each progress report. */
+interface DFSignalsBindingProgress extends DFSignalsCallProgress {
+  signal: string;
+  opts: Record<string, unknown>;
+}
+
+/** `detail` of `dfws:error`, dispatched on a bound element when its call fails. */
+interface DFSignalsBindingError {
+  signal: string;
+  opts: Record<string, unknown>;
+  error: unknown;
+}
+
+/** `element.addEventListener("dfws:progress", (event) => event.detail.fraction)` is typed. */
+interface HTMLElementEventMap {
+  "dfws:result": CustomEvent<DFSignalsBindingResult>;
+  "dfws:progress": CustomEvent<DFSignalsBindingProgress>;
+  "dfws:error": CustomEvent<DFSignalsBindingError>;
+}
+
+/** The connection's events, also dispatched on `document`. */
+interface DocumentEventMap {
+  "dfws:open": CustomEvent<DFSignalsEventMap["open"]>;
+  "dfws:close": CustomEvent<DFSignalsEventMap["close"]>;
+  "dfws:recovered": CustomEvent<DFSignalsEventMap["recovered"]>;
+  "dfws:resync": CustomEvent<DFSignalsEventMap["resync"]>;
+}
+
 /** `window.DFSignals`, installed by df_websockets.min.js. */
 interface DFSignalsApi {
-  /** Run `fn(opts)` each time the dfws signal `name` is called or received. */
-  connect(name: string, fn: (opts: Record<string, unknown>) => unknown): void;
+  /**
+   * Run `fn(opts)` each time the dfws signal `name` is called or received; for a signal
+   * declared on the server, `opts` are its arguments.
+   */
+  connect<N extends keyof DFSignalsSignals>(
+    name: N,
+    fn: (opts: DFSignalsSignals[N]["args"]) => unknown,
+  ): void;
+  /** Any other signal (received from the server, local, html.*): untyped. */
+  connect<N extends string>(
+    name: N extends keyof DFSignalsSignals ? never : N,
+    fn: (opts: Record<string, unknown>) => unknown,
+  ): void;
   /** Remove `fn`, or every local handler, from the dfws signal `name`. */
-  disconnect(name: string, fn?: (opts: Record<string, unknown>) => unknown): void;
+  disconnect<N extends keyof DFSignalsSignals>(
+    name: N,
+    fn?: (opts: DFSignalsSignals[N]["args"]) => unknown,
+  ): void;
+  disconnect<N extends string>(
+    name: N extends keyof DFSignalsSignals ? never : N,
+    fn?: (opts: Record<string, unknown>) => unknown,
+  ): void;
   /** Call a server signal: resolves with the results of its handlers. */
   call<N extends keyof DFSignalsSignals>(
     name: N,

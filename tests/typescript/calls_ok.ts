@@ -18,6 +18,14 @@ export async function sampleCalls(input: HTMLInputElement, button: HTMLButtonEle
   await DFSignals.call("html.text", { selector: "#x", content: "y" });
   await DFSignals.call(button.dataset["signal"] ?? "", {});
   DFSignals.connect("demo.message", (opts) => console.log(opts["text"]));
+  // a declared signal's local handlers get its arguments
+  DFSignals.connect("demo.slow.work", (opts) => console.log(opts.steps, opts.delay));
+  DFSignals.disconnect("demo.slow.work");
+  // what a data-df-signal binding dispatches on its element, and the connection's events
+  button.addEventListener("dfws:progress", (event) => console.log(event.detail.fraction));
+  button.addEventListener("dfws:result", (event) => console.log(event.detail.results.length));
+  button.addEventListener("dfws:error", (event) => console.log(event.detail.signal));
+  document.addEventListener("dfws:close", (event) => console.log(event.detail.willRetry));
   DFSignals.on("close", (detail) => console.log(detail.willRetry, detail.reason));
   try {
     await window.DFSignals.call("demo.topics.broadcast", { text: "hi" }, { latest: "b" });

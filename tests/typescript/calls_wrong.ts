@@ -9,3 +9,7 @@ void DFSignals.call("demo.forms.check", { form_data: [{ name: "colour", value: "
 void DFSignals.call("demo.slow.work", { steps: 5 }, { timeout: "soon" }); // wrong
 void DFSignals.call("demo.slow.work", { steps: true }); // wrong
 export const length: Promise<number[]> = DFSignals.call("demo.hello"); // wrong
+DFSignals.connect("demo.slow.work", (opts) => opts.nothing); // wrong
+DFSignals.connect("demo.slow.work", (opts: { steps: boolean }) => opts.steps); // wrong
+document.body.addEventListener("dfws:progress", (e) => e.detail.results); // wrong
+document.addEventListener("dfws:close", (e) => e.detail.fraction); // wrong

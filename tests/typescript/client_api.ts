@@ -2,6 +2,7 @@
 // (frontend/src/): each is assignable to the other, `call` apart (the generated
 // one is typed per signal and accepts the client's calls too), and so are the
 // types its members use.
+import type { Binding, BindingError, BindingProgress, BindingResult } from "dfws-client/bindings";
 import type { CallProgress } from "dfws-client/calls";
 import type { CallOptions, DFSignalsApi as ClientApi } from "dfws-client/client";
 import type { ClientEventMap, ConnectionState } from "dfws-client/events";
@@ -26,4 +27,8 @@ export const sameTypes: [
   Same<ConnectionState, DFSignalsApi["state"]>,
   Same<ClientOptions, DFSignalsOptions>,
   Same<SocketLike, DFSignalsSocket>,
-] = [true, true, true, true, true, true, true];
+  Same<Binding, DFSignalsBinding>,
+  Same<BindingResult, DFSignalsBindingResult>,
+  Same<BindingProgress, DFSignalsBindingProgress>,
+  Same<BindingError, DFSignalsBindingError>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
