@@ -11,6 +11,25 @@ from tests import services
 UNIT_TESTS = Path(__file__).resolve().parent / "unit"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "pubsub_only: proves something of the Pub/Sub layer alone (or of no layer); left out, "
+        "not skipped, when `make pytest` runs the layer tests again on the list layer",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.settings import LAYER
+
+    if LAYER == "pubsub":
+        return
+    kept = [item for item in items if item.get_closest_marker("pubsub_only") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _redis(request: pytest.FixtureRequest) -> None:
     """Every test but the unit tier may talk to Redis: start one if none answers."""

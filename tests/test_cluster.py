@@ -246,7 +246,7 @@ def test_user_reaches_the_same_users_windows_on_both_processes(cluster):
         assert other.texts("#user") == []
 
 
-@pytest.mark.skipif(LAYER != "pubsub", reason="the list layer publishes with channels_redis")
+@pytest.mark.pubsub_only  # the list layer publishes with channels_redis
 def test_sync_publish_picks_the_shard_channels_redis_subscribed_on(cluster):
     """Each window's group is subscribed, by the daphne holding it, on the shard this
     process's sync publisher chose for it: and the frame published there arrives."""
@@ -337,7 +337,7 @@ def test_presence_spans_both_processes_and_forgets_a_killed_ones_members(cluster
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 
 
-@pytest.mark.skipif(LAYER != "pubsub", reason="the broker does not depend on the layer")
+@pytest.mark.pubsub_only  # the broker does not depend on the layer
 def test_with_the_broker_on_rabbitmq_a_call_is_answered_over_the_shards(cluster, log_dir):
     """The same shards, a daphne and a worker whose broker is RabbitMQ (a queue of this run's
     own, deleted afterwards): the call goes through RabbitMQ, the answer through the layer."""
