@@ -79,6 +79,23 @@ class SignalConsumer(DeliveringConsumer):
     joined_at: float = 0.0
     members: Membership | None = None
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' entry point, with an outage at its very start answered like one at connect.
+
+        Channels subscribes the socket's channel (``new_channel``) before the
+        first message; on the Pub/Sub layer that is a Redis command, and Redis
+        down made each attempt of each page a traceback and a failed handshake.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        except OUTAGE_ERRORS as exc:
+            if getattr(self, "channel_name", None) is not None:  # later: not the subscription
+                raise
+            connect_outages.failed("websocket connect", "dfws: a window could not connect", exc)
+            if (await receive())["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": int(TRY_AGAIN_CLOSE)})
+
     async def connect(self) -> None:
         """Accept the socket, then admit the window or close with the reason's code.
 
