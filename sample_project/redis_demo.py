@@ -11,15 +11,21 @@ would run, each its own process:
   (``manage.py dfws_queues``), so a busy ``slow`` queue delays nothing else,
 * ``celery beat`` (the clock of every page),
 * Flower on ``--flower-port`` (0 to skip it).
+
+Every process writes its Prometheus metrics to one ``PROMETHEUS_MULTIPROC_DIR``
+(a fresh temporary directory unless the environment names one), so
+``/metrics/`` shows the counts of the web server and of every worker.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import FrameType
@@ -78,6 +84,16 @@ def on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def metrics_dir() -> str | None:
+    """A fresh ``PROMETHEUS_MULTIPROC_DIR`` for every process started here; the path, to remove
+    at the end (``None`` when the environment names a directory of its own)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    path = tempfile.mkdtemp(prefix="dfws-demo-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
 def main() -> None:
     args = parse_args()
     url = os.environ.get("DFWS_REDIS_URL")
@@ -91,12 +107,14 @@ def main() -> None:
     queues = output.stdout.strip().split(",")
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    own_metrics_dir = metrics_dir()
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, command in commands(args, queues):
             processes[name] = subprocess.Popen(command)
             print(f"started {name} (pid {processes[name].pid}): {' '.join(command)}", flush=True)
         print(f"\ndfws demo (Redis mode): http://{args.addr}/  login: demo / demo", flush=True)
+        print(f"Prometheus metrics: http://{args.addr}/metrics/", flush=True)
         if args.flower_port:
             print(f"Flower: http://127.0.0.1:{args.flower_port}/", flush=True)
         print("Ctrl-C stops everything.\n", flush=True)
@@ -112,6 +130,8 @@ def main() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop(processes)
+        if own_metrics_dir is not None:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

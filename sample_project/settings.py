@@ -126,6 +126,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": redis_pubsub_channel_layer(REDIS_URL, prefix=f"{REDIS_PREFIX}:layer")
     }
+    # Prometheus metrics at /metrics/, every process's (redis_demo.py gives them one
+    # PROMETHEUS_MULTIPROC_DIR); the view answers 404 in the default mode
+    WEBSOCKET_METRICS = True
 else:
     DEMO_MODE = "memory"
     CELERY_BROKER_URL = "memory://localhost/"

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dfws_web.metrics_view import metrics
 from sample_project.demo import views
 
 urlpatterns = [
@@ -15,4 +16,6 @@ urlpatterns = [
     path("download/hello.txt", views.download, name="download"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    # on in Redis mode only (settings.py); keep it off the public internet in a real site
+    path("metrics/", metrics, name="metrics"),
 ]

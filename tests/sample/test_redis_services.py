@@ -1,4 +1,4 @@
-"""Redis mode seen from the operations side: stored results, the admin, Flower."""
+"""Redis mode seen from the operations side: stored results, the admin, Flower, /metrics/."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ import re
 import sqlite3
 import subprocess
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests import services
 from tests.sample.conftest import CELERY, MANAGE, ROOT, Site, Tree
+from tests.wsclient import connect_window, open_page, receive_json
 
 # one valid call of each handler, as server code would trigger it
 CALLS: dict[str, dict[str, Any]] = {
@@ -128,3 +132,66 @@ def test_flower_shows_every_handler_task_and_the_queues(
     lengths = {queue["name"]: queue["messages"] for queue in queues}
     assert {"celery", "slow"} <= set(lengths)
     assert all(isinstance(length, int) and length >= 0 for length in lengths.values())
+
+
+def scrape(site: Site) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The site's /metrics/ as ``{(sample name, sorted labels): value}``."""
+    with urllib.request.urlopen(f"{site.url}/metrics/", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def call(ws: Any, signal: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a call: its one handler's result or error, or its refusal at the edge
+    (frames of other signals skipped)."""
+    call_id = uuid.uuid4().hex
+    ws.send(json.dumps({"signal": signal, "opts": opts, "call_id": call_id}))
+    while True:
+        frame = receive_json(ws, 30)
+        if frame.get("call_id") == call_id and ("result" in frame or "error" in frame):
+            return frame
+
+
+def test_the_metrics_view_counts_a_scripted_scenario(
+    redis_site: Site, redis_env: dict[str, str]
+) -> None:
+    """Three windows, a call, a refusal at the edge and one in the worker, a broadcast: the
+    web server's and the workers' counts in one scrape (their multiprocess directory)."""
+    before = scrape(redis_site)
+
+    def delta(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return during.get(key, 0.0) - before.get(key, 0.0)
+
+    pages = ["/", "/topics/", "/articles/1/"]
+    with ExitStack() as stack:
+        windows = [stack.enter_context(connect_window(redis_site.url, open_page(redis_site.url, p)))
+                   for p in pages]  # fmt: skip
+        first = windows[0]
+        assert call(first, "demo.hello", {})["result"].endswith("MainThread")  # a worker process
+        edge = call(first, "demo.clock.tick", {})  # beat's, not the browsers'
+        assert edge["error"]["type"] == "forbidden"
+        worker = call(first, "demo.topics.send", {"target": "nobody", "text": "hi"})
+        assert worker["error"]["type"] == "invalid_argument"
+        broadcast = "from dfws_celery import SERVER, WindowInfo, trigger\n"
+        broadcast += "trigger(WindowInfo(), 'demo.topics.broadcast', to=SERVER, text='metrics')\n"
+        manage(redis_env, "shell", "-c", broadcast)
+        for ws in windows:
+            while (frame := receive_json(ws, 30)).get("signal") != "demo.message":
+                pass
+            assert frame["opts"]["text"] == "metrics"
+        during = scrape(redis_site)
+
+    assert delta("dfws_windows_connected") == 3
+    assert delta("dfws_frames_received_total", kind="call") == 3
+    hello = {"signal": "demo.hello"}
+    assert delta("dfws_calls_total", **hello) == 1
+    assert delta("dfws_call_seconds_count", **hello) == 1
+    assert delta("dfws_refusals_total", type="forbidden") == 1
+    # ack + result, a refusal, ack + error, the broadcast to three windows (and beat's clock)
+    assert delta("dfws_frames_sent_total") >= 2 + 1 + 2 + 3
+    assert delta("dfws_publish_errors_total") == 0
