@@ -76,8 +76,11 @@ backoff.  (RFC 6455's own 1013 is refused by autobahn, daphne's websocket librar
 
 
 class CallFrame(TypedDict):
+    # the signal's dotted name, as declared by ``@signal(path=...)``
     signal: str
+    # the handler's keyword arguments (JSON object)
     opts: dict[str, Any]
+    # chosen by the page; with it the call is acknowledged and answered
     call_id: NotRequired[str]
 
 
@@ -85,50 +88,70 @@ class CallFrame(TypedDict):
 
 
 class SignalFrame(TypedDict):
+    # the name of the browser-side handlers to run
     signal: str
+    # their argument (JSON object)
     opts: dict[str, Any]
+    # unique per trigger: a window that gets the frame twice (two of its topics) runs it once
     signal_id: str
 
 
 class AckQueue(TypedDict):
     """The queue of one handler of a call, for a timeout message the page can act on."""
 
+    # the Celery queue the handler's task was sent to
     queue: str
     consumer: bool | None  # whether a worker was seen consuming it (None: not known)
 
 
 class Ack(TypedDict):
+    # the task names that will answer, one result or error each
     handlers: list[str]
+    # seconds the page waits for them (``WEBSOCKET_CALL_TIMEOUT``) unless the call set its own
     timeout: NotRequired[float]
     queues: NotRequired[dict[str, AckQueue]]  # by handler, when its queue is fixed
 
 
 class AckFrame(TypedDict):
+    # the page's ``call_id``
     call_id: str
+    # what the edge forwarded
     ack: Ack
+    # set when nothing was forwarded (a refusal decided at the edge)
     error: NotRequired[ErrorBody]
 
 
 class ResultFrame(TypedDict):
+    # the call this answers
     call_id: str
+    # the task name of the handler that returned
     handler: str
+    # its return value, JSON-encoded with Django's encoder
     result: Any
 
 
 class ErrorFrame(TypedDict):
+    # absent for a refused frame that had none
     call_id: NotRequired[str]
+    # the handler that refused or raised, when one did
     handler: NotRequired[str]
+    # ``type`` (a stable code), ``message``, and ``details`` for some types
     error: ErrorBody
 
 
 class Progress(TypedDict):
+    # 0 to 1, or ``null`` when the handler does not know
     fraction: float | None
+    # free text for the page
     message: str
 
 
 class ProgressFrame(TypedDict):
+    # the call still running
     call_id: str
+    # the task name of the handler reporting
     handler: str
+    # what ``report_progress`` was given
     progress: Progress
 
 
@@ -147,6 +170,7 @@ class Recovered(TypedDict):
 
 
 class RecoveredFrame(TypedDict):
+    # sent once after the replay at connect, or after a hole
     recovered: Recovered
 
 
@@ -166,7 +190,9 @@ def recovered_frame(frames: int, resync: list[str]) -> str:
 class LayerFrame(TypedDict):
     """The channel-layer message that makes each consumer of a group send ``text``."""
 
+    # Channels' handler name: ``SignalConsumer.dfws_frame``
     type: Literal["dfws.frame"]
+    # the frame as the browser gets it, encoded once by the publisher
     text: str
     # group -> (epoch, offset) in that group's history (``dfws_celery.history``)
     o: NotRequired[dict[str, Any]]
@@ -179,31 +205,42 @@ class LayerControl(TypedDict):
     makes each check its session and user again, closing the windows that fail.
     """
 
+    # close the socket (logout) or check its session and user again
     type: Literal["dfws.revoke", "dfws.revalidate"]
 
 
 class TaskKwargs(TypedDict, total=False):
     """Keyword arguments of a handler task message; empty unless a browser called."""
 
+    # a browser call (``True``) or a server trigger
     from_client: bool
+    # the page's ``call_id``, for the answer
     call_id: str | None
 
 
 class ExecuteMessage(TypedDict):
     """What the ``channels`` backend sends to a queue's channel for ``runworker``."""
 
+    # handled by ``runworker`` (the ``channels`` backend)
     type: Literal["dfws.execute"]
+    # the handler to run
     task_name: str
+    # the caller, as ``WindowInfo.to_dict()``
     window_info: WindowInfoValues
+    # the encoded arguments
     kwargs: str
+    # a browser call or a server trigger
     from_client: bool
+    # the page's ``call_id``, for the answer
     call_id: str | None
 
 
 class WindowEntry(TypedDict):
     """The cache entry of one window: its topics, who it is and when that was checked."""
 
+    # the serialized topics the window joins at connect
     topics: list[str]
+    # the page view's ``WindowInfo``
     window_info: WindowInfoValues
     # ``time.time()`` when the page's session and user were last checked (absent: never)
     verified_at: NotRequired[float]
