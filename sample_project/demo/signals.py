@@ -12,6 +12,7 @@ import threading
 import time
 
 from django import forms
+from django.core.cache import cache
 from django.utils import timezone
 
 from dfws_celery import (
@@ -172,11 +173,16 @@ def countdown(window_info: WindowInfo, seconds: steps_count = 3) -> None:
     )
 
 
+LAST_TICK = "demo:last-tick"
+
+
 @signal(path="demo.clock.tick")
 def clock_tick(window_info: WindowInfo) -> str:
     """Sent by beat every few seconds (``CELERY_BEAT_SCHEDULE``); browsers may not call it."""
     now = timezone.now()
-    trigger(window_info, "demo.clock", to=BROADCAST, time=now.strftime("%H:%M:%S"), iso=now)
+    time_text = now.strftime("%H:%M:%S")
+    cache.set(LAST_TICK, time_text, 60)  # what the next page shows before its first tick
+    trigger(window_info, "demo.clock", to=BROADCAST, time=time_text, iso=now)
     return now.isoformat()
 
 

@@ -105,6 +105,12 @@ def run_every_builtin(page: Page, kind: str) -> None:
 
 def test_builtin_signals_called_in_the_window(site: Site, new_context: Callable[[], Any]) -> None:
     page = open_page(new_context(), f"{site.url}/builtins/")
+    # each example's options are shown as the call sends them: JSON (true), not Python (True)
+    cells = page.eval_on_selector_all(
+        "tr[data-signal] td:nth-child(2)", "cells => cells.map(c => c.textContent)"
+    )
+    shown = [json.loads(cell) for cell in cells]
+    assert {"selector": "#x-boolean-attribute", "name": "disabled", "value": True} in shown
     run_every_builtin(page, "local")
 
 
@@ -158,6 +164,7 @@ def test_article_topic_reaches_only_its_readers(site: Site, new_context: Callabl
     other_reader.click("#like")
     wait_js(other_reader, "document.querySelector('#like-status').textContent === 'thanks!'")
     wait_js(reader, f"document.querySelector('#likes').textContent === '{likes + 1}'")
+    assert text_of(reader, "#likes-word") == ("like" if likes + 1 == 1 else "likes")
     assert text_of(reader, "#like-status") == ""
     assert text_of(other_article, "#likes") == likes_of_two
 
@@ -192,6 +199,24 @@ def test_window_user_and_broadcast_targets(site: Site, new_context: Callable[[],
     assert text_of(anonymous, "#message-error").startswith("permission_denied: ")
     assert "[window] demo: just me" in messages(first)
     assert "[window] demo: just me" not in messages(second)
+
+
+def test_my_session_reaches_every_tab_of_an_anonymous_browser(
+    site: Site, new_context: Callable[[], Any]
+) -> None:
+    """No Django session, yet "to my session" reaches both tabs: the browser (dfwsid) is it."""
+    same_browser = new_context()
+    first = open_page(same_browser, f"{site.url}/topics/")
+    second = open_page(same_browser, f"{site.url}/topics/")
+    first.fill("#message-text", "both tabs")
+    first.click("#message-form button[value=session]")
+    for page in (first, second):
+        wait_js(
+            page,
+            "[...document.querySelectorAll('#messages li')]"
+            ".some(li => li.textContent === '[session] anonymous: both tabs')",
+        )
+    assert not [c for c in same_browser.cookies() if c["name"] == "sessionid"]
 
 
 def test_slow_handler_reports_progress(site: Site, new_context: Callable[[], Any]) -> None:
@@ -230,6 +255,19 @@ def test_beat_broadcasts_the_server_time(site: Site, new_context: Callable[[], A
     page = open_page(new_context(), f"{site.url}/background/")
     wait_js(page, "Number(document.querySelector('#ticks').textContent) >= 2", timeout=12_000)
     assert re.fullmatch(r"\d\d:\d\d:\d\d", text_of(page, "#clock"))
+    # the next page is served with the last tick, not "waiting for a tick…" for 3 s
+    response = page.goto(f"{site.url}/forms/")
+    assert response is not None
+    assert re.search(r'id="clock">\d\d:\d\d:\d\d<', response.text()), response.text()[:2000]
+
+
+def test_the_admin_says_why_results_stay_empty_in_memory_mode(
+    site: Site, new_context: Callable[[], Any]
+) -> None:
+    page = log_in(new_context(), site, "/")
+    for path in ("/admin/", "/admin/django_celery_results/taskresult/"):
+        page.goto(f"{site.url}{path}")
+        assert page.locator("#results-note").count() == (1 if site.mode == "memory" else 0), path
 
 
 def test_server_announces_its_mode(site: Site, new_context: Callable[[], Any]) -> None:
