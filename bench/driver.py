@@ -213,7 +213,6 @@ class DfwsSide:
             asyncio.run(send())
         return {"seconds": time.perf_counter() - start}
 
-
     def paced(self, variant: str, n: int, interval: float) -> dict[str, float]:
         """``n`` broadcasts, one every ``interval`` seconds (0: back to back), each stamped
         with its send time (``opts.t``, this machine's clock) for the load to measure."""

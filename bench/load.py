@@ -27,9 +27,7 @@ HEARTBEAT = "--heartbeat--"
 CONNECT_CONCURRENCY = 32
 
 
-def fetch_cookies(
-    base: str, count: int, threads: int = 8, path: str = "/"
-) -> list[dict[str, str]]:
+def fetch_cookies(base: str, count: int, threads: int = 8, path: str = "/") -> list[dict[str, str]]:
     """GET the page ``count`` times; the cookies each response set."""
 
     def one(_: int) -> dict[str, str]:
@@ -109,6 +107,9 @@ class Window:
             pass
         finally:
             self.closed = True
+            # a socket the server refused (closed after the handshake) fails its connect now
+            if self.heartbeat is not None and not self.heartbeat.done():
+                self.heartbeat.set_exception(ConnectionError("closed by the server"))
 
     async def echo_heartbeat(self, timeout: float) -> None:
         self.heartbeat = asyncio.get_running_loop().create_future()

@@ -266,6 +266,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def cpu_wait_seconds(pid: int) -> float:
+    """Seconds the process's main thread (daphne's event loop) has waited, runnable, for a
+    CPU (``/proc/<pid>/schedstat``): on a machine shared with other work, a server slowed
+    down by its neighbours rather than by its own work shows here."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def rss(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
 

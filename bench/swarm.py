@@ -33,10 +33,13 @@ import random
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench import load, procs
+
+CHUNK = 2000  # windows opened at a time (their pages fetched just before)
 
 
 class Client:
@@ -201,20 +204,39 @@ class Swarm:
         n = len(self.services)
         return [count // n + (1 if i < count % n else 0) for i in range(n)]
 
-    def open(self, base: str, count: int, path: str = "/ws/", page: bool = True) -> dict[str, Any]:
-        """Open ``count`` more windows (GETting their pages first when ``page``)."""
-        shares = self.split(count)
-        if page:
-            self.each([{"op": "cookies", "base": base, "count": c} for c in shares])
-        start = time.perf_counter()
-        answers = self.each(
-            [{"op": "open", "base": base, "count": c, "path": path} for c in shares]
-        )
-        return {
-            "opened": sum(a["opened"] for a in answers),
-            "failed": sum(a["failed"] for a in answers),
-            "seconds": time.perf_counter() - start,
-        }
+    def open(
+        self,
+        base: str,
+        count: int,
+        path: str = "/ws/",
+        page: bool = True,
+        meters: dict[str, Callable[[], float]] | None = None,
+    ) -> dict[str, Any]:
+        """Open ``count`` more windows, GETting their pages first when ``page``.
+
+        In chunks of ``CHUNK``: a page's window lives ``WEBSOCKET_UNCONNECTED_EXPIRE``
+        (5 min) until its first connect, less than 10,000 pages take on a busy machine.
+        ``seconds`` and each of ``meters`` (a daphne's CPU, its RSS) add up what changed
+        during the connects alone, not during the pages.
+        """
+        meters = meters or {}
+        opened = failed = 0
+        totals = dict.fromkeys(["seconds", *meters], 0.0)
+        for first in range(0, count, CHUNK):
+            shares = self.split(min(CHUNK, count - first))
+            if page:
+                self.each([{"op": "cookies", "base": base, "count": c} for c in shares])
+            before = {name: read() for name, read in meters.items()}
+            start = time.perf_counter()
+            answers = self.each(
+                [{"op": "open", "base": base, "count": c, "path": path} for c in shares]
+            )
+            totals["seconds"] += time.perf_counter() - start
+            for name, read in meters.items():
+                totals[name] += read() - before[name]
+            opened += sum(a["opened"] for a in answers)
+            failed += sum(a["failed"] for a in answers)
+        return {"opened": opened, "failed": failed, **totals}
 
     def collect(self, messages: int, timeout: float) -> dict[str, Any]:
         """Per message, the last arrival over every window; the deliveries and the lost."""
