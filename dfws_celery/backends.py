@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from channels.consumer import SyncConsumer
 from django.core.exceptions import ImproperlyConfigured
 
+from dfws_celery import metrics
 from dfws_celery.celery_app import get_celery_app
 from dfws_celery.conf import dfws_settings
 from dfws_celery.executor import run_and_answer, run_from_message
@@ -157,12 +158,14 @@ class CeleryBackend(LayerBackend):
         task_kwargs: TaskKwargs = {}
         if from_client:
             task_kwargs = {"from_client": True, "call_id": call_id}
+        sent = metrics.sent_headers()  # the send time, for the worker's queue wait
         connection.task.apply_async(
             (window_info, kwargs),
             task_kwargs,
             queue=queue,
             argsrepr=args_repr(window_info, kwargs),
             kwargsrepr=repr(task_kwargs),
+            **({"headers": sent} if sent is not None else {}),
             **delivery.celery_options(),
             **message_options(connection),
         )

@@ -14,6 +14,7 @@ from typing import Any
 from celery import Task, shared_task
 from celery.signals import task_prerun
 
+from dfws_celery import metrics
 from dfws_celery.errors import SignalError
 from dfws_celery.executor import run_from_message
 from dfws_celery.registry import REGISTRY, SignalConnection
@@ -118,6 +119,21 @@ def hide_window_key(task: Any = None, args: Any = None, kwargs: Any = None, **_:
     _put_window_values(request.args, request.kwargs, None)
 
 
+def time_queue_wait(task: Any = None, **_: Any) -> None:
+    """``task_prerun``: how long a handler task's message waited (``metrics.queue_wait``).
+
+    Not for a message that waited on purpose: a countdown or eta, a retry.
+    """
+    if not isinstance(task, SignalTask):
+        return
+    request = task.request
+    if request.eta is not None or request.retries:
+        return
+    connection = REGISTRY.by_task_name.get(task.name)
+    if connection is not None:
+        metrics.task_started(connection.path, request.headers)
+
+
 def compile_connection(connection: SignalConnection) -> None:
     """Register ``connection``'s task on every Celery app (idempotent)."""
     if connection.task is not None:
@@ -135,6 +151,7 @@ def compile_connection(connection: SignalConnection) -> None:
         except REFUSALS as exc:
             if not from_client:
                 raise
+            metrics.refused(exc.type)
             return Refusal(exc)
         if call_id is not None:
             encode_result(connection.task_name, result)  # fail the task, not the relay
@@ -153,6 +170,7 @@ def compile_connection(connection: SignalConnection) -> None:
 def compile_all() -> None:
     """Compile every declared handler; later declarations compile as they come."""
     task_prerun.connect(hide_window_key, weak=False, dispatch_uid="dfws_hide_window_key")
+    task_prerun.connect(time_queue_wait, weak=False, dispatch_uid="dfws_time_queue_wait")
     for connection in REGISTRY.all():
         compile_connection(connection)
     REGISTRY.on_add = compile_connection

@@ -4,13 +4,23 @@ What is counted, and where:
 
 * ``dfws_windows_connected`` (gauge): sockets accepted and open, per process
   (summed over live processes in multiprocess mode);
+* ``dfws_windows_by_topic_kind{kind}`` (gauge): those sockets following at least
+  one topic of a kind (``topics.topic_kind``: ``window``, ``session``, ``user``,
+  ``broadcast``, ``object``, ``model``, ``string``...; never a topic's name);
 * ``dfws_frames_received_total{kind}`` / ``dfws_frames_sent_total``: frames
   through the consumers (``kind``: ``call``, ``heartbeat``);
-* ``dfws_refusals_total{type}``: frames refused at the edge (``ErrorType``);
+* ``dfws_refusals_total{type}``: frames and calls refused (``ErrorType``), at the
+  edge (``bad_frame``, ``rate_limited``, a built-in permission...) and by the
+  worker (``permission_denied``, ``invalid_argument``...);
 * ``dfws_calls_total{signal}`` and ``dfws_call_seconds{signal}`` (histogram):
   browser calls forwarded, and the time from the frame's arrival to each
   handler's answer passing the same socket (browser → worker → browser, minus
   the network);
+* ``dfws_queue_wait_seconds{signal}`` (histogram): in Celery workers, from a
+  handler task's message sent (its ``dfws_sent`` header, stamped by a process
+  with metrics on) to its start; the two processes' wall clocks compared, so
+  hosts need synchronized clocks; messages with a countdown/eta and retries are
+  left out (they wait on purpose);
 * ``dfws_publish_errors_total``: publishes the channel layer refused (Redis
   unreachable), in web and worker processes alike;
 * ``dfws_replayed_frames_total`` / ``dfws_resyncs_total``: frames sent from a
@@ -30,6 +40,7 @@ from __future__ import annotations
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.signals import setting_changed
@@ -39,6 +50,10 @@ from dfws_celery.extras import require
 
 # browser calls answered within tens of milliseconds to a minute
 CALL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# a message picked at once by an idle worker (a millisecond) to a backlog of minutes
+QUEUE_WAIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+                      30, 60, 300)  # fmt: skip
+SENT_HEADER = "dfws_sent"  # a handler task message's send time (time.time())
 PENDING_CAP = 1000  # calls timed per socket at once; the oldest is dropped past it
 
 
@@ -54,12 +69,20 @@ class Instruments:
             "Websockets of windows accepted and open",
             multiprocess_mode="livesum",
         )
+        self.windows_by_kind = Gauge(
+            "dfws_windows_by_topic_kind",
+            "Websockets of windows following at least one topic of the kind",
+            ["kind"],
+            multiprocess_mode="livesum",
+        )
         frames_in = Counter("dfws_frames_received_total", "Frames received from browsers", ["kind"])
         self.calls_in = frames_in.labels("call")
         self.heartbeats_in = frames_in.labels("heartbeat")
         self.frames_out = Counter("dfws_frames_sent_total", "Frames sent to browsers")
         self.refusals = Counter(
-            "dfws_refusals_total", "Frames refused at the websocket edge", ["type"]
+            "dfws_refusals_total",
+            "Frames refused at the websocket edge, and browser calls refused by the worker",
+            ["type"],
         )
         self.calls = Counter("dfws_calls_total", "Browser calls forwarded to handlers", ["signal"])
         self.call_seconds = Histogram(
@@ -67,6 +90,12 @@ class Instruments:
             "From a call frame's arrival to a handler's answer leaving for the browser",
             ["signal"],
             buckets=CALL_BUCKETS,
+        )
+        self.queue_wait = Histogram(
+            "dfws_queue_wait_seconds",
+            "From a handler task's message sent to its start in a worker",
+            ["signal"],
+            buckets=QUEUE_WAIT_BUCKETS,
         )
         self.publish_errors = Counter(
             "dfws_publish_errors_total", "Publishes to the channel layer that failed"
@@ -109,6 +138,29 @@ def publish_failed() -> None:
     metrics = get()
     if metrics is not None:
         metrics.publish_errors.inc()
+
+
+def refused(error_type: str) -> None:
+    metrics = get()
+    if metrics is not None:
+        metrics.refusals.labels(error_type).inc()
+
+
+def sent_headers() -> dict[str, float] | None:
+    """The headers of a handler task's message: its send time when metrics are on."""
+    if get() is None:
+        return None
+    return {SENT_HEADER: time.time()}
+
+
+def task_started(signal: str, headers: Mapping[str, Any] | None) -> None:
+    """A worker starts a handler task whose message carries ``headers``: time its wait."""
+    metrics = get()
+    if metrics is None or not headers:
+        return
+    sent = headers.get(SENT_HEADER)
+    if isinstance(sent, int | float):
+        metrics.queue_wait.labels(signal).observe(max(0.0, time.time() - sent))
 
 
 class CallTimer:

@@ -70,6 +70,35 @@ def _special(window_info: WindowInfo | None, target: Target) -> str | None:
     raise ValueError(f"{target!r} is not a browser target")
 
 
+# the prefixes of serialize_topic's special and scalar topics, and the kind each names
+_KINDS = {
+    "-broadcast": "broadcast",
+    "-window.": "window",
+    "-session.": "session",
+    "-user.": "user",
+    "-str.": "string",
+    "-cls.": "class",
+    **{f"-{kind.__name__}.": "value" for kind in _BUILTIN_SCALARS},
+}
+
+
+def topic_kind(serialized_topic: str) -> str:
+    """What kind of topic the default serializer made: ``window``, ``session``, ``user``,
+    ``broadcast``, ``object`` (a model instance, an object with a stable ``repr``),
+    ``model``, ``class``, ``value`` (a number, a tuple...) or ``string``.
+
+    A few names whatever the topics (a metric's label, never the topic itself).
+    A custom ``WEBSOCKET_TOPIC_SERIALIZER``'s strings read as ``string`` unless
+    they start with ``-`` as the default's do.
+    """
+    if not serialized_topic.startswith("-"):
+        return "string"
+    for prefix, kind in _KINDS.items():
+        if serialized_topic.startswith(prefix):
+            return kind
+    return "model" if serialized_topic.count(".") == 1 else "object"
+
+
 def group_name(serialized_topic: str) -> str:
     """The channel-layer group of a serialized topic (valid for every layer).
 

@@ -29,7 +29,7 @@ from dfws_celery.outages import OUTAGE_ERRORS, OutageLog
 from dfws_celery.publisher import warm_loop
 from dfws_celery.queue_watch import watch
 from dfws_celery.routing import static_queue
-from dfws_celery.topics import group_name
+from dfws_celery.topics import group_name, topic_kind
 from dfws_celery.wire import (
     HEARTBEAT,
     TRY_AGAIN_CLOSE,
@@ -78,6 +78,7 @@ class SignalConsumer(DeliveringConsumer):
     refusals: Refusals
     joined_at: float = 0.0
     members: Membership | None = None
+    topic_kinds: frozenset[str] = frozenset()  # counted in metrics.windows_by_kind
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Channels' entry point, with an outage at its very start answered like one at connect.
@@ -153,6 +154,9 @@ class SignalConsumer(DeliveringConsumer):
         self.metrics = dfws_metrics.get()
         if self.metrics is not None:
             self.metrics.windows.inc()
+            self.topic_kinds = frozenset(topic_kind(topic) for topic in entry["topics"])
+            for kind in self.topic_kinds:
+                self.metrics.windows_by_kind.labels(kind).inc()
             self.timer = dfws_metrics.CallTimer(self.metrics)
         if isinstance(self.channel_layer, InMemoryChannelLayer):
             warm_loop.adopt_current()
@@ -178,6 +182,8 @@ class SignalConsumer(DeliveringConsumer):
             await self.members.leave()
         if self.metrics is not None:
             self.metrics.windows.dec()
+            for kind in self.topic_kinds:
+                self.metrics.windows_by_kind.labels(kind).dec()
             self.metrics = None
 
     async def current(self, window_info: WindowInfoValues) -> WindowInfoValues | None:
@@ -288,6 +294,8 @@ class SignalConsumer(DeliveringConsumer):
             return
         for _handler, refused in forwarded.refused:
             logger.warning("window %s: %s", self.window_key, refused)
+            if self.metrics is not None:
+                self.metrics.refusals.labels(refused.type).inc()
         self.release(call_id, [(name, None) for name, _ in forwarded.refused])
         if call_id is None:  # nothing to ack; a refusal is still said, as for a bad frame
             for _handler, refused in forwarded.refused:

@@ -191,7 +191,15 @@ def test_the_metrics_view_counts_a_scripted_scenario(
     hello = {"signal": "demo.hello"}
     assert delta("dfws_calls_total", **hello) == 1
     assert delta("dfws_call_seconds_count", **hello) == 1
-    assert delta("dfws_refusals_total", type="forbidden") == 1
+    assert delta("dfws_refusals_total", type="forbidden") == 1  # at the edge
+    assert delta("dfws_refusals_total", type="invalid_argument") == 1  # in the worker
+    # every page: its window, everyone, its browser; one of them an article too
+    for kind, count in {"window": 3, "broadcast": 3, "session": 3, "object": 1}.items():
+        assert delta("dfws_windows_by_topic_kind", kind=kind) == count, kind
+    assert delta("dfws_windows_by_topic_kind", kind="user") == 0  # nobody logged in
+    # the worker timed each message's wait in the queue, the web server's and the shell's
+    for signal in ("demo.hello", "demo.topics.send", "demo.topics.broadcast"):
+        assert delta("dfws_queue_wait_seconds_count", signal=signal) == 1, signal
     # ack + result, a refusal, ack + error, the broadcast to three windows (and beat's clock)
     assert delta("dfws_frames_sent_total") >= 2 + 1 + 2 + 3
     assert delta("dfws_publish_errors_total") == 0

@@ -7,6 +7,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -24,6 +25,7 @@ from dfws_celery.backends import (
     args_repr,
     run_by_name,
 )
+from dfws_celery.metrics import SENT_HEADER
 from dfws_celery.registry import REGISTRY
 from dfws_celery.testing import SignalQueue
 
@@ -96,7 +98,8 @@ def test_task_arguments_are_shown_short_and_readable():
     assert len(long) == 1024 and long.endswith("...")
 
 
-def test_celery_backend_sends_one_message_with_its_options():
+def test_celery_backend_sends_one_message_with_its_options(settings):
+    settings.WEBSOCKET_METRICS = False  # on, the message also carries its send time
     connection = fake_connection(priority=7, time_limit=3)
     CeleryBackend().enqueue(connection, "slow", {"username": "ann"}, '{"n":1}', delivery=LATER)
     [(args, kwargs, options)] = connection.task.calls
@@ -105,6 +108,15 @@ def test_celery_backend_sends_one_message_with_its_options():
         "queue": "slow", "argsrepr": '(<window username=ann>, {"n":1})', "kwargsrepr": "{}",
         "countdown": 5, "priority": 7,
     }  # fmt: skip
+
+
+def test_with_metrics_on_a_handler_message_carries_its_send_time(settings):
+    settings.WEBSOCKET_METRICS = True
+    connection = fake_connection()
+    before = time.time()
+    CeleryBackend().enqueue(connection, "celery", {}, "{}")
+    [(_, _, options)] = connection.task.calls
+    assert before <= options["headers"][SENT_HEADER] <= time.time()
 
 
 def test_celery_backend_marks_browser_calls():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis.exceptions
 from django.http import Http404
@@ -50,3 +52,25 @@ def test_a_call_timer_forgets_the_oldest_calls_past_its_cap(settings):
     assert ("c0", "h") not in timer.pending
     timer.answered("c6", "h")
     assert ("c6", "h") not in timer.pending
+
+
+def test_a_handler_message_carries_its_send_time_only_with_metrics_on(settings):
+    settings.WEBSOCKET_METRICS = False
+    assert metrics.sent_headers() is None
+    settings.WEBSOCKET_METRICS = True
+    headers = metrics.sent_headers()
+    assert headers is not None and abs(headers[metrics.SENT_HEADER] - time.time()) < 60
+
+
+def test_the_queue_wait_is_observed_from_the_header_and_never_negative(settings):
+    settings.WEBSOCKET_METRICS = True
+    histogram = metrics.get().queue_wait.labels("unit.wait")
+    waited = lambda: histogram._sum.get()  # noqa: E731
+    before = waited()
+    metrics.task_started("unit.wait", {metrics.SENT_HEADER: time.time() - 2})
+    assert 2 <= waited() - before < 60
+    before = waited()
+    metrics.task_started("unit.wait", {metrics.SENT_HEADER: time.time() + 5})  # a clock ahead
+    metrics.task_started("unit.wait", None)  # a message from a process with metrics off
+    metrics.task_started("unit.wait", {"other": 1})
+    assert waited() == before  # 0 s added, nothing negative

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from dfws_celery import BROADCAST, SERVER, SESSION, SYNC, USER, WINDOW, WindowInfo
-from dfws_celery.topics import group_name, serialize_topic
+from dfws_celery.topics import group_name, serialize_topic, topic_kind
 
 GROUP_RE = re.compile(r"^[A-Za-z0-9._-]{1,99}$")
 
@@ -88,3 +88,15 @@ def test_other_topics_are_hashed_into_a_valid_name(topic):
 def test_different_topics_get_different_groups():
     assert group_name("a b") != group_name("a  b")
     assert group_name("x" * 90) == "dfws." + "x" * 90
+
+
+def test_each_serialized_topic_has_a_kind_from_a_few_names():
+    info = window(user_pk=7)
+    kinds = {
+        WINDOW: "window", SESSION: "session", USER: "user", BROADCAST: "broadcast",
+        Group(pk=3): "object", Group: "model", Room(2): "object", Room: "class",
+        "shop": "string", "-leading-dash": "string", 4: "value", (1, 2): "value",
+    }  # fmt: skip
+    for topic, kind in kinds.items():
+        serialized = serialize_topic(info, topic)
+        assert topic_kind(serialized) == kind, (topic, serialized)
