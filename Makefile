@@ -8,7 +8,7 @@ CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 JS := dfws_web/static/js/df_websockets.min.js
 
-.PHONY: test test-fast lint pytest coverage docs docs-serve frontend frontend-test frontend-check wire-check chromium nginx cluster demo demo-redis bench clean
+.PHONY: test test-fast lint pytest coverage docs docs-serve frontend frontend-test frontend-check wire-check chromium nginx cluster demo demo-redis demo-venv test-matrix bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -99,15 +99,46 @@ coverage: $(STAMP) chromium nginx
 	$(COV) combine -q
 	$(COV) report
 
+# the version matrix (noxfile.py, not part of `make test`): the unit tier on the oldest and
+# the newest of each range setup.cfg supports, each in a fresh virtualenv under .nox/ (~15 min);
+# the Pythons come from pyenv (PYENV_ROOT). `make test-matrix NOX_ARGS="-s newest"` for one
+PYENV_ROOT ?= $(HOME)/.pyenv
+NOX_ARGS ?=
+test-matrix: $(STAMP)
+	PATH="$(subst $(eval) ,:,$(wildcard $(PYENV_ROOT)/versions/3.1[1-9]*/bin)):$$PATH" \
+	  $(VENV)/bin/nox $(NOX_ARGS)
+
 # ---- the sample project (sample_project/) ----
 DEMO_ADDR ?= 127.0.0.1:8000
 DFWS_REDIS_URL ?= redis://127.0.0.1:6379/0
 FLOWER_PORT ?= 5555
-DEMO := env -u DFWS_REDIS_URL $(PY) sample_project/manage.py
+
+# the demos' own virtualenv: dfws with the extras each mode uses, none of the dev tools
+# (sample_project/manage.py puts this checkout first on the path, so edits show at once)
+DEMO_VENV := .venv-demo
+DEMO_PY := $(DEMO_VENV)/bin/python
+SETUP_HASH := $(shell cat setup.cfg pyproject.toml | sha1sum | cut -c1-12)
+DEMO_STAMP := $(DEMO_VENV)/.memory-$(SETUP_HASH)
+DEMO_REDIS_STAMP := $(DEMO_VENV)/.redis-$(SETUP_HASH)
+
+$(DEMO_STAMP): setup.cfg pyproject.toml
+	test -x $(DEMO_PY) || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_PY) -m pip install -q --upgrade pip
+	$(DEMO_PY) -m pip install -q '.[results]'
+	rm -f $(DEMO_VENV)/.memory-* && touch $@
+
+# Redis, Prometheus and Flower for `make demo-redis`
+$(DEMO_REDIS_STAMP): $(DEMO_STAMP)
+	$(DEMO_PY) -m pip install -q '.[redis,results,metrics]' 'flower>=2.0'
+	rm -f $(DEMO_VENV)/.redis-* && touch $@
+
+demo-venv: $(DEMO_STAMP) $(DEMO_REDIS_STAMP)
+
+DEMO := env -u DFWS_REDIS_URL $(DEMO_PY) sample_project/manage.py
 
 # no external service: in-memory broker, channel layer and cache; `runserver` starts a
 # Celery worker (every dfws queue) and Celery beat inside the server process
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(DEMO) migrate --noinput -v0
 	$(DEMO) demo_setup
 	@echo ""
@@ -117,8 +148,8 @@ demo: $(STAMP)
 
 # Redis broker, channel layer and cache; web server, one worker per queue, beat and Flower
 # as separate processes, all stopped by Ctrl-C
-demo-redis: $(STAMP)
-	DFWS_REDIS_URL=$(DFWS_REDIS_URL) $(PY) sample_project/redis_demo.py \
+demo-redis: $(DEMO_REDIS_STAMP)
+	DFWS_REDIS_URL=$(DFWS_REDIS_URL) $(DEMO_PY) sample_project/redis_demo.py \
 	  --addr $(DEMO_ADDR) --flower-port $(FLOWER_PORT)
 
 # the distributed shape on loopback ports, by hand (tests/cluster.py): nginx in front of two daphne
@@ -128,4 +159,4 @@ cluster: $(STAMP) nginx
 	$(PY) -m tests.cluster
 
 clean:
-	rm -rf $(VENV) frontend/node_modules .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) $(DEMO_VENV) frontend/node_modules .mypy_cache .ruff_cache .pytest_cache site

@@ -97,7 +97,17 @@ def sample_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_venv() -> None:
+    """`make demo` and `make demo-redis` run in .venv-demo: installed once, before the clock
+    of a server's start runs (the first install downloads for minutes)."""
+    subprocess.run(
+        ["make", "--no-print-directory", "demo-venv"], cwd=ROOT, check=True, timeout=900,
+        capture_output=True,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory, demo_venv: None) -> Path:
     """A migrated SQLite file with the demo user; each mode works on its own copy."""
     db = tmp_path_factory.mktemp("sample-db") / "template.sqlite3"
     env = sample_env(db)

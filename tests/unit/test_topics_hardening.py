@@ -23,8 +23,11 @@ def digest_of(serialized_topic: str) -> str:
 
 def valid_for_channels(name: str) -> bool:
     """Channels' own rule for group names (regex and length)."""
+    # Channels 4.2.1 moved the raising check to require_valid_group_name; 4.2.0 has only
+    # valid_group_name, which raises
+    check = getattr(LAYER, "require_valid_group_name", LAYER.valid_group_name)
     try:
-        return LAYER.require_valid_group_name(name)
+        return bool(check(name))
     except TypeError:
         return False
 
