@@ -99,7 +99,12 @@ def custom_permission(connection, window_info, kwargs):
         (is_authenticated, CALLER, False),
         (is_authenticated, {**CALLER, "user_pk": 3, "is_authenticated": True}, True),
         (is_staff, {**CALLER, "user_pk": 3, "is_authenticated": True}, False),
-        (is_staff, {**CALLER, "user_pk": 3, "is_authenticated": True, "is_staff": True}, True),
+        (is_staff, {**CALLER, "user_pk": 3, "is_authenticated": True, "is_staff": True}, False),
+        (
+            is_staff,
+            {**CALLER, "user_pk": 3, "is_authenticated": True, "is_staff": True, "is_active": True},
+            True,
+        ),
         (is_anonymous, {**CALLER, "is_anonymous": True}, True),
     ],
 )
