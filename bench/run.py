@@ -835,7 +835,7 @@ def markdown(rows: list[Row], info: dict[str, Any]) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     limits = [f"{k[9:]}: {v}" for k, v in info["notes"].items() if k.startswith("S6 limit")]
     if limits:
-        lines += ["", "S6, the busiest process at the step past the knee: " + "; ".join(limits)]
+        lines += ["", "S6, the busiest process at the last step missed: " + "; ".join(limits)]
     lines += info["capacity"]
     return "\n".join(lines) + "\n"
 
