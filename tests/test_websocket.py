@@ -162,6 +162,25 @@ def test_bad_frames_get_an_error_frame_and_enqueue_nothing(probe_server, text, e
     assert every_queue() == before
 
 
+def test_an_unknown_signal_and_a_bad_frame_are_said_in_the_servers_log(probe_server, log_dir):
+    """What the browser is told is in daphne's log too, naming the window: a misspelled
+    signal (a WARNING by default, dfws.websocket.unknown) and a malformed frame."""
+    name = f"no.such.{time.monotonic_ns()}"
+    cookies = open_page(probe_server)
+    key = window_key(cookies)
+    with connect_window(probe_server, cookies) as ws:
+        ws.send(json.dumps({"signal": name, "opts": {}, "call_id": "c"}))
+        assert receive_json(ws)["error"]["type"] == "unknown_signal"
+        ws.send("{not json")
+        assert receive_json(ws)["error"]["type"] == "bad_frame"
+    log = log_dir / "daphne-probe.log"
+    said = [
+        f"window {key} (user anonymous) called dfws signal '{name}', which no @signal declares",
+        f"window {key}: refused frame (bad_frame: frame is not valid JSON",
+    ]
+    services.wait_until(lambda: all(line in log.read_text() for line in said), 10, "the log")
+
+
 def test_the_queue_count_sees_what_the_probe_server_enqueues(probe_server):
     """The control of the test above: an accepted call, a server trigger, each counted."""
     before = every_queue()
