@@ -75,6 +75,7 @@ class Instruments:
             ["kind"],
             multiprocess_mode="livesum",
         )
+        self._by_kind: dict[str, Any] = {}  # the gauge of each kind, looked up once
         frames_in = Counter("dfws_frames_received_total", "Frames received from browsers", ["kind"])
         self.calls_in = frames_in.labels("call")
         self.heartbeats_in = frames_in.labels("heartbeat")
@@ -107,6 +108,13 @@ class Instruments:
         self.resyncs = Counter(
             "dfws_resyncs_total", "Topics whose missed frames were gone: the page was told"
         )
+
+    def by_kind(self, kind: str) -> Any:
+        """The ``windows_by_kind`` gauge of ``kind`` (``labels()`` locks and builds a key)."""
+        gauge = self._by_kind.get(kind)
+        if gauge is None:
+            gauge = self._by_kind[kind] = self.windows_by_kind.labels(kind)
+        return gauge
 
 
 _instruments: Instruments | None = None

@@ -156,7 +156,7 @@ class SignalConsumer(DeliveringConsumer):
             self.metrics.windows.inc()
             self.topic_kinds = frozenset(topic_kind(topic) for topic in entry["topics"])
             for kind in self.topic_kinds:
-                self.metrics.windows_by_kind.labels(kind).inc()
+                self.metrics.by_kind(kind).inc()
             self.timer = dfws_metrics.CallTimer(self.metrics)
         if isinstance(self.channel_layer, InMemoryChannelLayer):
             warm_loop.adopt_current()
@@ -183,7 +183,7 @@ class SignalConsumer(DeliveringConsumer):
         if self.metrics is not None:
             self.metrics.windows.dec()
             for kind in self.topic_kinds:
-                self.metrics.windows_by_kind.labels(kind).dec()
+                self.metrics.by_kind(kind).dec()
             self.metrics = None
 
     async def current(self, window_info: WindowInfoValues) -> WindowInfoValues | None:
