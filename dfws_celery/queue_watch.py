@@ -17,24 +17,40 @@ seconds and keeps the answer in process memory.  The send path only reads it:
   an unconsumed queue once per queue and interval (the message waits in the
   broker, as Celery users expect).
 
+The answers are shared through the window cache (``WEBSOCKET_CACHE_BACKEND``),
+per broker: one web process at a time asks the workers (it holds a key that it
+extends each round and that expires ``ASKER_ROUNDS`` intervals after it stops),
+the others read its last answer from the cache in their own thread.  A site with
+many web processes sends one broadcast per interval instead of one per process,
+and a process that just started knows at its first round.  The send path still
+reads process memory only.  With the cache unreachable (or a local-memory one)
+each process asks for itself, as before.
+
 ``WEBSOCKET_QUEUE_WATCH`` (``None`` switches it off); only with
 ``WEBSOCKET_WORKERS = "celery"``: the other modes run handlers in-process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import math
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.cache import caches
+
 from dfws_celery.celery_app import get_celery_app
 from dfws_celery.conf import QueueWatchSettings, dfws_settings
 from dfws_celery.errors import NoConsumer
+from dfws_celery.outages import OUTAGE_ERRORS
 
 logger = logging.getLogger("dfws.queues")
+ASKER_ROUNDS = 3  # intervals without a round of the asking process before another asks
 
 
 def worker_command(queue: str) -> str:
@@ -55,6 +71,51 @@ def consumed_queues(answer: Mapping[str, Any] | None) -> dict[str, list[str]]:
     return queues
 
 
+class SharedAnswers:
+    """The last answer of the workers in the window cache, and which process asks them.
+
+    Keys under ``WEBSOCKET_CACHE_PREFIX``, one pair per broker (its URL and key
+    prefix, hashed): processes on other brokers sharing one cache stay apart.
+    """
+
+    def __init__(self) -> None:
+        self.me = f"{socket.gethostname()}:{os.getpid()}"
+
+    def _keys(self) -> tuple[str, str]:
+        conf = get_celery_app().conf
+        prefix = (conf.broker_transport_options or {}).get("global_keyprefix", "")
+        broker = hashlib.blake2b(f"{conf.broker_url}|{prefix}".encode(), digest_size=8)
+        base = f"{dfws_settings.cache_prefix}:queue-watch:{broker.hexdigest()}"
+        return f"{base}:answer", f"{base}:asker"
+
+    def claim(self, config: QueueWatchSettings) -> bool:
+        """Whether this process asks the workers this round (taking or extending the key)."""
+        cache = caches[dfws_settings.cache_backend]
+        _, asker_key = self._keys()
+        ttl = max(1, math.ceil(config.interval * ASKER_ROUNDS))
+        holder = cache.get(asker_key)
+        if holder is None and cache.add(asker_key, self.me, ttl):
+            return True
+        if (holder or cache.get(asker_key)) == self.me:
+            cache.touch(asker_key, ttl)
+            return True
+        return False
+
+    def read(self) -> tuple[dict[str, list[str]], float, str] | None:
+        """``(queue -> workers, age in seconds, the asking process)`` or ``None``."""
+        answer_key, _ = self._keys()
+        value = caches[dfws_settings.cache_backend].get(answer_key)
+        if not isinstance(value, dict) or not isinstance(value.get("workers"), dict):
+            return None
+        return value["workers"], max(0.0, time.time() - float(value["at"])), str(value["by"])
+
+    def write(self, workers: dict[str, list[str]], config: QueueWatchSettings) -> None:
+        answer_key, _ = self._keys()
+        value = {"workers": workers, "at": time.time(), "by": self.me}
+        ttl = max(1, math.ceil(config.grace))
+        caches[dfws_settings.cache_backend].set(answer_key, value, ttl)
+
+
 class QueueWatch:
     """The queues with a consumer, as the last answers of the workers said (per process)."""
 
@@ -68,6 +129,8 @@ class QueueWatch:
         self.answered_at: float | None = None  # monotonic time of the last answer
         self.workers: dict[str, list[str]] = {}  # the last answer: queue -> workers
         self._warned: dict[str, float] = {}
+        self.shared = SharedAnswers()
+        self.asking = False  # this process asked the workers in its last round
 
     # ---- the background thread ----
 
@@ -115,16 +178,54 @@ class QueueWatch:
             stop.wait(config.interval)
 
     def refresh(self, config: QueueWatchSettings | None = None) -> None:
-        """Ask the workers once; an unreachable broker leaves the last answer as it was."""
+        """One round: ask the workers, or read the answer the asking process shared.
+
+        An unreachable broker leaves the last answer as it was.
+        """
         config = config or self._config or dfws_settings.queue_watch or QueueWatchSettings()
+        try:
+            asks = self.shared.claim(config)
+        except OUTAGE_ERRORS as exc:  # the cache is down: ask for ourselves
+            logger.debug("dfws: the queue watch's cache is unreachable: %r", exc)
+            asks, shared = True, False
+        else:
+            shared = True
+        if asks != self.asking:
+            self.asking = asks
+            if asks and shared:
+                logger.info("dfws: this process asks the workers for their queues, for all")
+        if not asks:
+            self._read_shared()
+            return
         try:
             answer = get_celery_app().control.inspect(timeout=config.timeout).active_queues()
         except Exception as exc:  # the broker is down: unknown, never a refusal
             logger.debug("dfws: could not ask the workers for their queues: %r", exc)
             return
-        self.record(consumed_queues(answer))
+        workers = consumed_queues(answer)
+        self.record(workers)
+        if shared:
+            try:
+                self.shared.write(workers, config)
+            except OUTAGE_ERRORS as exc:
+                logger.debug("dfws: could not share the workers' queues: %r", exc)
 
-    def record(self, workers: dict[str, list[str]], now: float | None = None) -> None:
+    def _read_shared(self) -> None:
+        try:
+            found = self.shared.read()
+        except OUTAGE_ERRORS as exc:
+            logger.debug("dfws: could not read the workers' queues: %r", exc)
+            return
+        if found is None:  # the asking process has not answered yet
+            return
+        workers, age, asker = found
+        at = time.monotonic() - age
+        if self.answered_at is None or at > self.answered_at + 0.001:  # a newer answer
+            self.record(workers, now=at, asker=asker)
+
+    def record(
+        self, workers: dict[str, list[str]], now: float | None = None, asker: str | None = None
+    ) -> None:
         """Store one answer (queue -> workers); log the first one and every change."""
         now = time.monotonic() if now is None else now
         first = self.answered_at is None
@@ -135,9 +236,10 @@ class QueueWatch:
         self.answered_at = now
         if changed:
             logger.info(
-                "dfws: queues with a consumer: %s",
+                "dfws: queues with a consumer: %s%s",
                 ", ".join(f"{q} ({len(w)} worker(s))" for q, w in sorted(workers.items()))
                 or "none (no worker answered)",
+                f" (asked by {asker})" if asker else "",
             )
 
     # ---- what the send path reads ----

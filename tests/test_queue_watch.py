@@ -80,3 +80,39 @@ def test_a_call_to_a_queue_without_consumer_is_refused_until_a_worker_consumes_i
     assert noticed < 5, noticed  # interval 1 s + timeout 0.5 s, with room for a loaded machine
     log = daphne.log_path.read_text()  # one daphne all along, which saw the worker come
     assert "queues with a consumer: celery (1 worker(s)), lonely (1 worker(s))" in log
+
+
+ASKS = "this process asks the workers for their queues, for all"
+
+
+def test_one_web_process_asks_the_workers_for_all_and_another_takes_over_when_it_stops(
+    log_dir, django_db_setup, worker
+):
+    """Two daphne processes on one cache and broker: one asks the workers, the other knows
+    the queues from its answer; stopped, it is replaced within a few intervals."""
+    env = services.test_env(DFWS_TEST_QUEUE_WATCH="1")
+    daphnes = [services.daphne(None, env, log_dir, name=f"daphne-shared-watch-{n}") for n in (1, 2)]
+    try:
+        for daphne in daphnes:
+            open_page(daphne.url)  # builds the application: the watch starts
+        services.wait_until(
+            lambda: all("queues with a consumer: celery" in d.output() for d in daphnes),
+            20,
+            "both processes to know the queues",
+        )
+        [asker] = [d for d in daphnes if ASKS in d.output()]
+        [other] = [d for d in daphnes if d is not asker]
+        # the other one's answer came from the asker (named by its process id)
+        assert f":{asker.popen.pid})" in other.output(), other.output()
+
+        asker.stop()
+        services.wait_until(lambda: ASKS in other.output(), 20, "the other process to ask")
+        cookies = open_page(other.url)
+        with connect_window(other.url, cookies) as ws:
+            window_joined(ws, window_key(cookies))
+            refusal, delay = call(ws, "c1", 1)  # still known: no worker consumes `lonely`
+        assert refusal["error"]["type"] == "no_consumer", refusal
+        assert delay < REFUSED_WITHIN, delay
+    finally:
+        for daphne in daphnes:
+            daphne.stop()

@@ -73,10 +73,66 @@ def test_a_broker_that_cannot_be_asked_leaves_the_answer_as_it_was(monkeypatch):
     def unreachable():
         raise ConnectionRefusedError(111, "refused")
 
-    app = SimpleNamespace(control=SimpleNamespace(inspect=lambda timeout: unreachable()))
+    app = fake_app(inspect=lambda timeout: unreachable())
     monkeypatch.setattr("dfws_celery.queue_watch.get_celery_app", lambda: app)
     w.refresh()
     assert w.consumed("celery") is True
+
+
+def fake_app(inspect, broker_url="redis://broker/0"):
+    conf = SimpleNamespace(broker_url=broker_url, broker_transport_options={})
+    return SimpleNamespace(control=SimpleNamespace(inspect=inspect), conf=conf)
+
+
+def process(name):
+    """A watch as another web process has it (its own name in the shared cache)."""
+    w = QueueWatch()
+    w.use(CONFIG)
+    w.shared.me = name
+    return w
+
+
+def test_one_process_asks_the_workers_and_the_others_read_its_answer(monkeypatch):
+    asked = []
+
+    def inspect(timeout):
+        asked.append(timeout)
+        return SimpleNamespace(active_queues=lambda: {"w@h": [{"name": "celery"}]})
+
+    app = fake_app(inspect, f"redis://shared-{next(NUMBERS)}/0")  # a broker no test asked yet
+    monkeypatch.setattr("dfws_celery.queue_watch.get_celery_app", lambda: app)
+    first, second = process(f"one-{next(NUMBERS)}"), process(f"two-{next(NUMBERS)}")
+    for _ in range(3):  # three rounds of each
+        first.refresh(CONFIG)
+        second.refresh(CONFIG)
+    assert len(asked) == 3 and first.asking and not second.asking
+    assert second.consumed("celery") is True and second.consumed("slow") is False
+
+    # the asking process stops (its key expires): another one asks from its next round
+    from django.core.cache import cache
+
+    cache.delete(second.shared._keys()[1])
+    second.refresh(CONFIG)
+    assert second.asking and len(asked) == 4
+    first.refresh(CONFIG)
+    assert not first.asking and len(asked) == 4
+
+
+def test_processes_on_other_brokers_do_not_share_answers(monkeypatch):
+    asked = []
+
+    def inspect(timeout):
+        asked.append(timeout)
+        return SimpleNamespace(active_queues=lambda: {})
+
+    n = next(NUMBERS)
+    apps = iter([fake_app(inspect, f"redis://a/{n}"), fake_app(inspect, f"redis://b/{n}")])
+    app = next(apps)
+    monkeypatch.setattr("dfws_celery.queue_watch.get_celery_app", lambda: app)
+    process(f"a-{next(NUMBERS)}").refresh(CONFIG)
+    app = next(apps)
+    process(f"b-{next(NUMBERS)}").refresh(CONFIG)
+    assert len(asked) == 2  # each broker's processes have an asker of their own
 
 
 def test_the_watch_starts_only_for_celery_workers_and_when_on(settings):
