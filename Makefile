@@ -100,7 +100,7 @@ coverage: $(STAMP) chromium nginx
 	$(COV) report
 
 # the version matrix (noxfile.py, not part of `make test`): the unit tier on the oldest and
-# the newest of each range setup.cfg supports, each in a fresh virtualenv under .nox/ (~15 min);
+# the newest of each range setup.cfg supports, each in a fresh virtualenv under .nox/ (~10 min);
 # the Pythons come from pyenv (PYENV_ROOT). `make test-matrix NOX_ARGS="-s newest"` for one
 PYENV_ROOT ?= $(HOME)/.pyenv
 NOX_ARGS ?=
