@@ -159,4 +159,4 @@ cluster: $(STAMP) nginx
 	$(PY) -m tests.cluster
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) frontend/node_modules .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) $(DEMO_VENV) .nox frontend/node_modules .mypy_cache .ruff_cache .pytest_cache site
