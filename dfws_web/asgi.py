@@ -35,6 +35,7 @@ def build_application() -> ASGIApp:
     from dfws_celery.queue_watch import watch
     from dfws_celery.registry import REGISTRY
     from dfws_celery.routing import declared_queues
+    from dfws_web.autobahn_text import lazy_debug_text
     from dfws_web.consumer import SignalConsumer
     from dfws_web.origins import OriginValidator
 
@@ -43,6 +44,7 @@ def build_application() -> ASGIApp:
         CookieMiddleware(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
     )
     watch.start()  # which queues have a consumer, known before the first call (queue_watch)
+    lazy_debug_text()  # under daphne: no debug text built per frame (autobahn_text)
     workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues(REGISTRY.all())}
     return ProtocolTypeRouter(
         {"http": http, "websocket": websocket, "channel": ChannelNameRouter(workers)}  # type: ignore[arg-type]
