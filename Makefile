@@ -19,8 +19,9 @@ $(STAMP): setup.cfg pyproject.toml
 venv: $(STAMP)
 
 # side-by-side ratios against raw Celery, raw Channels and df-websockets 1.2.6, written to
-# bench/RESULTS.md (~10 min); BENCH_QUICK=1 for a smoke run of ~2 min, BENCH_LAYER=list for the
-# list-based channel layer. Redis 127.0.0.1:6379, DB 14
+# bench/RESULTS.md (~20-25 min, S6-S8 capacity first on a private redis-server); BENCH_QUICK=1
+# for a smoke run of ~5 min, BENCH_LAYER=list for the list-based channel layer,
+# BENCH_ONLY=capacity|classic for one part. Redis 127.0.0.1:6379, DB 14
 bench: $(STAMP)
 	$(PY) -m bench.run
 
