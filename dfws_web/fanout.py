@@ -92,6 +92,9 @@ def _receiver(
                 try:
                     if deliver(event):
                         continue
+                except OSError as exc:  # its client has gone (uvicorn's ClientDisconnected)
+                    logger.debug("fan-out to %s: the client has gone (%r)", channel_name, exc)
+                    continue
                 except Exception:  # one socket's failure is not the others'
                     logger.exception("fan-out to %s failed", channel_name)
                     continue
@@ -117,7 +120,19 @@ def send_now(sending: Awaitable[Any]) -> None:
             return
         task = asyncio.ensure_future(_finish(sending, waiting))
     _finishing.add(task)
-    task.add_done_callback(_finishing.discard)
+    task.add_done_callback(_finished)
+
+
+def _finished(task: asyncio.Future[None]) -> None:
+    """A send finished by a task ended: its failure is said here (nobody awaits it)."""
+    _finishing.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if isinstance(exc, OSError):  # the client went away while the send waited
+        logger.debug("fan-out: a send ended with its client gone (%r)", exc)
+    elif exc is not None:
+        logger.error("fan-out: a send failed", exc_info=exc)
 
 
 async def _finish(coroutine: Coroutine[Any, Any, Any], waiting: Any) -> None:

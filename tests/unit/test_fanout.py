@@ -71,3 +71,29 @@ def test_an_awaitable_that_is_no_coroutine_is_awaited_by_a_task():
         return not fanout._finishing
 
     assert asyncio.run(scenario())
+
+
+def test_a_send_that_fails_after_waiting_is_logged_once_and_a_gone_client_quietly(caplog):
+    """Nobody awaits the finishing task: a client gone while its send waited (uvicorn raises
+    ClientDisconnected, an OSError) is a DEBUG line, another failure an ERROR; never
+    asyncio's "Task exception was never retrieved"."""
+
+    def failing(exc: Exception):
+        async def send() -> None:
+            await asyncio.sleep(0)
+            raise exc
+
+        return send()
+
+    async def scenario() -> None:
+        fanout.send_now(failing(ConnectionResetError("client gone")))
+        fanout.send_now(failing(RuntimeError("broken send")))
+        await asyncio.sleep(0.02)
+
+    caplog.set_level("DEBUG", logger="dfws")
+    asyncio.run(scenario())
+    said = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert ("DEBUG", "fan-out: a send ended with its client gone (ConnectionResetError('client gone'))") in said
+    assert [m for level, m in said if level == "ERROR"] == ["fan-out: a send failed"]
+    assert not any("never retrieved" in m for _, m in said)
+    assert not fanout._finishing
