@@ -245,14 +245,14 @@ class RedisHistory:
             with self._lock:
                 script = self._sync.get(shard)
                 if script is None:
-                    from dfws_celery.pubsub import sync_client
+                    from dfws_celery.redis_clients import sync_client
 
                     client = sync_client(self.hosts[shard])
                     script = self._sync[shard] = client.register_script(APPEND)
         return script
 
     async def _async_client(self, shard: int) -> Any:
-        from dfws_celery.pubsub import loop_client
+        from dfws_celery.redis_clients import loop_client
 
         return await loop_client(self.hosts[shard])
 
@@ -265,7 +265,7 @@ class RedisHistory:
         return positions
 
     async def aappend(self, groups: list[str], text: str) -> dict[str, Position]:
-        from dfws_celery.pubsub import loop_bare
+        from dfws_celery.redis_clients import loop_bare
 
         positions: dict[str, Position] = {}
         for shard, members in self._by_shard(groups).items():
@@ -276,7 +276,7 @@ class RedisHistory:
         return positions
 
     async def missed(self, group: str, position: Position | None, before: int = 0) -> Missed:
-        from dfws_celery.pubsub import loop_bare
+        from dfws_celery.redis_clients import loop_bare
 
         meta, stream = self.keys(group)
         after = 0 if position is None else position[1]

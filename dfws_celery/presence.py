@@ -89,14 +89,14 @@ class PresenceStore:
         return self.hosts[shard_of(group, len(self.hosts))]
 
     def read(self, group: str, now: float) -> list[Member]:
-        from dfws_celery.pubsub import sync_client
+        from dfws_celery.redis_clients import sync_client
 
         client = sync_client(self.host(group))
         raw = client.eval(READ, 1, self.key(group), now, f"{self.prefix}:prp:")
         return [decode_member(member) for member in raw]
 
     async def aread(self, group: str, now: float) -> list[Member]:
-        from dfws_celery.pubsub import loop_client
+        from dfws_celery.redis_clients import loop_client
 
         client = await loop_client(self.host(group))
         raw = await client.eval(READ, 1, self.key(group), now, f"{self.prefix}:prp:")

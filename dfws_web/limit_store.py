@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dfws_celery.conf import dfws_settings
-from dfws_celery.pubsub import BareConnections
+from dfws_celery.redis_clients import BareConnections
 from dfws_web.window_cache import loop_reader
 
 OK = -1
@@ -115,7 +115,7 @@ return -1
 class RedisStore:
     """The limits of every process, in the window cache's Redis (its primary).
 
-    Commands go over bare connections (``pubsub.BareConnections``): a
+    Commands go over bare connections (``redis_clients.BareConnections``): a
     redis-py client call costs about twice the CPU of the command itself.
     """
 

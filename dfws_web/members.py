@@ -66,7 +66,7 @@ _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Loop] = weakref.We
 
 
 async def _alive(presence: PresenceStore) -> None:
-    from dfws_celery.pubsub import loop_client
+    from dfws_celery.redis_clients import loop_client
 
     ttl = presence.config.process_ttl
     for host in presence.hosts:
@@ -150,7 +150,7 @@ class Membership:
         )
 
     async def _zadd(self, only_existing: bool) -> None:
-        from dfws_celery.pubsub import loop_client
+        from dfws_celery.redis_clients import loop_client
 
         expiry = time.time() + self.presence.config.ttl
         for _, group in self.topics:
@@ -169,7 +169,7 @@ class Membership:
         await self._zadd(only_existing=False)
 
     async def leave(self) -> None:
-        from dfws_celery.pubsub import loop_client
+        from dfws_celery.redis_clients import loop_client
 
         for _, group in self.topics:
             client = await loop_client(self.presence.host(group))

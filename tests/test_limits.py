@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import caches
 from websockets.exceptions import ConnectionClosed
 
-from dfws_celery.pubsub import BareConnections
+from dfws_celery.redis_clients import BareConnections
 from dfws_web.limit_store import ADMIT, OK, RATE, Entry, Rate, RedisStore
 from dfws_web.window_cache import cache_key
 from tests import services

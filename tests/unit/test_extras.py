@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from dfws_celery import extras, metrics, pubsub
+from dfws_celery import extras, metrics, redis_clients
 from dfws_celery.layers import redis_channel_layer, redis_pubsub_channel_layer
 
 SETUP_CFG = Path(__file__).resolve().parents[2] / "setup.cfg"
@@ -30,7 +30,7 @@ def test_a_redis_layer_without_channels_redis_names_the_redis_extra(monkeypatch,
 def test_a_sync_redis_client_without_redis_py_names_the_redis_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis", None)
     with pytest.raises(ImproperlyConfigured, match=r"needs redis, .*'dfws\[redis\]'"):
-        pubsub.sync_client({"address": "redis://127.0.0.1:1/13"})
+        redis_clients.sync_client({"address": "redis://127.0.0.1:1/13"})
 
 
 def test_metrics_without_prometheus_client_name_the_metrics_extra(monkeypatch):
