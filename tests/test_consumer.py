@@ -90,12 +90,12 @@ def test_a_broker_failure_is_answered_and_the_socket_stays_open(memory_layer, mo
     # a window of its own: the limits (in Redis here) are kept per window, across tests
     from kombu.exceptions import OperationalError
 
-    from dfws_web import consumer
+    from dfws_web import inbound
 
     def broker_down(*args):
         raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 
-    monkeypatch.setattr(consumer, "forward", broker_down)
+    monkeypatch.setattr(inbound, "forward", broker_down)
 
     async def scenario():
         ws = communicator("wk-broker-down")

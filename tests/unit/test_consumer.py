@@ -21,6 +21,7 @@ from dfws_celery.testing import SignalQueue
 from dfws_celery.topics import group_name
 from dfws_celery.window_info_middlewares import hash_session_key
 from dfws_web import consumer as consumer_module
+from dfws_web import inbound as inbound_module
 from dfws_web.consumer import SignalConsumer
 from dfws_web.window_cache import cache_key
 from dfws_web.windows import sign
@@ -292,7 +293,7 @@ def test_a_backend_failure_is_answered_as_unavailable(
     def broker_down(*args):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(consumer_module, "forward", broker_down)
+    monkeypatch.setattr(inbound_module, "forward", broker_down)
     open_window(window_key)
 
     async def scenario():
