@@ -120,3 +120,44 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
             )
         ]
     return []
+
+
+# Celery's aliases of the result backends that django-celery-results provides
+DJANGO_RESULT_BACKENDS = ("django-db", "django-cache")
+
+
+@register("dfws")
+def check_result_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A django-celery-results backend needs the extra installed and its app listed.
+
+    Without them Celery fails only when a worker stores its first result (an
+    import error, or a model without an app), far from the setting that caused it.
+    """
+    # the app's own setting; Django's CELERY_RESULT_BACKEND (Celery's documented namespace)
+    # when no project celery.py has configured the app in this process
+    backend = str(
+        get_celery_app().conf.result_backend or getattr(settings, "CELERY_RESULT_BACKEND", "")
+    )
+    if backend.partition(":")[0] not in DJANGO_RESULT_BACKENDS:
+        return []
+    absent = missing("results")
+    if absent:
+        return [
+            Error(
+                f"Celery's result backend is {backend!r}, but {' and '.join(absent)} cannot "
+                "be imported.",
+                hint=f"Install the 'results' extra of dfws: {advice('results')}",
+                id="dfws.E012",
+            )
+        ]
+    if "django_celery_results" not in settings.INSTALLED_APPS:
+        return [
+            Error(
+                f"Celery's result backend is {backend!r}, but 'django_celery_results' is not "
+                "in INSTALLED_APPS: workers could not store a result.",
+                hint="Add 'django_celery_results' to INSTALLED_APPS and run "
+                "'python manage.py migrate django_celery_results'.",
+                id="dfws.E013",
+            )
+        ]
+    return []

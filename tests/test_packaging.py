@@ -191,6 +191,11 @@ def test_a_base_install_runs_a_new_project_without_redis(dist, tmp_path):
         )
     out = project.manage("check", ok=False)
     assert "dfws.E011" in out and "pip install 'dfws[redis]'" in out
+    # so does a django-celery-results backend without the results extra
+    with (project.dir / "settings.py").open("a") as settings:
+        settings.write('CELERY_RESULT_BACKEND = "django-db"\n')
+    out = project.manage("check", ok=False)
+    assert "dfws.E012" in out and "pip install 'dfws[results]'" in out
 
 
 def test_the_redis_and_results_extras_run_a_project_on_redis(dist, tmp_path):

@@ -105,3 +105,35 @@ def test_a_redis_layer_without_the_redis_extra_is_an_error(settings, redis_cache
     [error] = messages()
     assert error.id == "dfws.E011" and "channels_redis cannot be imported" in error.msg
     assert "pip install 'dfws[redis]'" in error.hint
+
+
+@pytest.fixture
+def django_db_results(monkeypatch, redis_cache):
+    monkeypatch.setitem(app.conf, "result_backend", "django-db")
+
+
+def test_django_db_results_without_the_results_extra_is_an_error(django_db_results, monkeypatch):
+    monkeypatch.setitem(sys.modules, "django_celery_results", None)  # as if not installed
+    [error] = messages()
+    assert error.id == "dfws.E012" and "'django-db'" in error.msg
+    assert "django_celery_results cannot be imported" in error.msg
+    assert "pip install 'dfws[results]'" in error.hint
+
+
+def test_django_db_results_outside_installed_apps_is_an_error(django_db_results, settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_celery_results"]
+    [error] = messages()
+    assert error.id == "dfws.E013" and "INSTALLED_APPS" in error.msg
+    assert "migrate django_celery_results" in error.hint
+
+
+def test_django_db_results_installed_and_listed_pass(django_db_results, settings):
+    if "django_celery_results" not in settings.INSTALLED_APPS:
+        settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_celery_results"]
+    assert ids() == []
+
+
+def test_other_result_backends_are_not_checked(monkeypatch, redis_cache):
+    monkeypatch.setitem(sys.modules, "django_celery_results", None)
+    monkeypatch.setitem(app.conf, "result_backend", "redis://127.0.0.1:1/2")
+    assert ids() == []
