@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -172,19 +171,25 @@ def task_started(signal: str, headers: Mapping[str, Any] | None) -> None:
 
 
 class CallTimer:
-    """The browser calls of one socket waiting for their answers, to time them."""
+    """The browser calls of one socket waiting for their answers, to time them.
+
+    One per socket: slots and a plain dict (insertion-ordered, so the oldest
+    call is the first key), not an ``OrderedDict`` (128 bytes empty against 64).
+    """
+
+    __slots__ = ("metrics", "pending")
 
     def __init__(self, metrics: Instruments) -> None:
         self.metrics = metrics
         # (call_id, handler) -> (signal, monotonic time of the call frame)
-        self.pending: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
+        self.pending: dict[tuple[str, str], tuple[str, float]] = {}
 
     def sent(self, signal: str, call_id: str, handlers: list[str], started: float) -> None:
         self.metrics.calls.labels(signal).inc()
         for handler in handlers:
             self.pending[(call_id, handler)] = (signal, started)
         while len(self.pending) > PENDING_CAP:
-            self.pending.popitem(last=False)
+            del self.pending[next(iter(self.pending))]
 
     def answered(self, call_id: str, handler: str) -> None:
         found = self.pending.pop((call_id, handler), None)

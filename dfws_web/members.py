@@ -119,7 +119,9 @@ async def _flush(state: _Loop, group: str) -> None:
 
 
 class Membership:
-    """One socket's membership of its presence topics."""
+    """One socket's membership of its presence topics (slots: one per window)."""
+
+    __slots__ = ("member", "presence", "public", "topics")
 
     def __init__(
         self,

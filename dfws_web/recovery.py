@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -39,8 +40,9 @@ MAX_QUERY = 4096  # bytes of ?dfwspos=: a window has a handful of topics
 def topic_tag(group: str) -> str:
     """The name of a group in ``"o"`` and ``?dfwspos=``: short, the same for every window
     of the group (a frame can be tagged once per process), and not the group's name (a
-    window's own group is named after its key)."""
-    return hashlib.blake2s(group.encode(), digest_size=6).hexdigest()
+    window's own group is named after its key).  Interned: the sockets of a process that
+    share a group share its tag's string."""
+    return sys.intern(hashlib.blake2s(group.encode(), digest_size=6).hexdigest())
 
 
 def asked_positions(scope: Mapping[str, Any]) -> dict[str, Position]:
@@ -63,7 +65,13 @@ def asked_positions(scope: Mapping[str, Any]) -> dict[str, Position]:
 
 
 class Recovery:
-    """One socket's positions in the histories of its groups."""
+    """One socket's positions in the histories of its groups.
+
+    Kept small, one per idle window (S7): slots, containers made on first use,
+    and what only the replay needs (``asked``, ``window_group``) dropped after it.
+    """
+
+    __slots__ = ("ahead", "asked", "from_start", "positions", "store", "tag_of", "window_group")
 
     def __init__(
         self,
@@ -75,28 +83,32 @@ class Recovery:
         self.store = store
         self.tag_of = {group: topic_tag(group) for group in groups}
         self.window_group = window_group
-        self.asked = asked
+        self.asked: dict[str, Position] | None = asked
         self.positions: dict[str, Position] = {}
         # answers this socket sent and kept ahead of its position (frames numbered before
         # them had not reached it yet): no hole when the position gets to them
-        self.ahead: dict[str, set[Position]] = {}
+        self.ahead: dict[str, set[Position]] | None = None
         # the window's own group when the replay found it empty: this socket wants all of
         # it, so its first live frame must be offset 1 of its epoch, or there is a hole (an
         # answer the window's previous socket was still keeping while this one connected)
-        self.from_start: set[str] = set()
+        self.from_start: set[str] | None = None
 
     async def replay(self) -> tuple[list[str], list[str]]:
         """The frames the browser missed, in order per topic, and the topics it cannot get."""
         frames: list[str] = []
         resync: list[str] = []
+        asked, window_group = self.asked or {}, self.window_group
+        self.asked = self.window_group = None  # the replay's alone: not kept per socket
         for group, tag in self.tag_of.items():
-            position = self.asked.get(tag)
-            if position is None and group != self.window_group:
+            position = asked.get(tag)
+            if position is None and group != window_group:
                 continue  # a topic the browser had nothing of: live from now on
             missed = await self.store.missed(group, position)
             if missed.epoch is not None:
                 self.positions[group] = (missed.epoch, missed.last)
             elif position is None:
+                if self.from_start is None:
+                    self.from_start = set()
                 self.from_start.add(group)
             if not missed.complete:
                 resync.append(tag)
@@ -129,6 +141,8 @@ class Recovery:
         ):
             self.positions[group] = (epoch, offset)
         else:
+            if self.ahead is None:
+                self.ahead = {}
             self.ahead.setdefault(group, set()).add((epoch, offset))
         return with_positions(text, {tag: f"{epoch}.{offset}"})
 
@@ -165,11 +179,11 @@ class Recovery:
 
     def _start(self, group: str, epoch: str) -> Position | None:
         """The position before everything, for a group this socket wants all of."""
-        return (epoch, 0) if group in self.from_start else None
+        return (epoch, 0) if self.from_start and group in self.from_start else None
 
     def _sent_between(self, group: str, known: Position, offset: int) -> bool:
         """Whether every offset between ``known`` and ``offset`` is an answer sent already."""
-        ahead = self.ahead.get(group)
+        ahead = self.ahead.get(group) if self.ahead else None
         epoch, last = known
         between = {(epoch, n) for n in range(last + 1, offset)}
         if not ahead or not between <= ahead:
@@ -194,7 +208,7 @@ class Recovery:
                 if offset > known[1] + 1:
                     missed = await self.store.missed(group, known, before=offset)
                     if missed.complete:
-                        ahead = self.ahead.get(group, set())
+                        ahead = (self.ahead or {}).get(group, set())
                         for missed_offset, missed_text in missed.frames:
                             if (epoch, missed_offset) in ahead:
                                 ahead.discard((epoch, missed_offset))

@@ -170,3 +170,32 @@ def test_an_ack_kept_by_the_previous_socket_after_this_one_connected_is_not_lost
     store.append(["u"], '{"n":1}')
     later = store.append(["u"], '{"n":2}')
     assert len(other.live({"type": "dfws.frame", "text": '{"n":2}', "o": later}) or []) == 1
+
+
+def test_an_idle_sockets_recovery_stays_small():
+    """S7 (issue 14): thousands of idle windows each hold one ``Recovery``; after the
+    replay it keeps its tags and positions only, and sockets of a group share its tag."""
+    import sys
+    import tracemalloc
+
+    store = LocalHistory(HistorySettings())
+    store.append(["dfws.-window.k"], '{"n":1}')
+    groups = ["dfws.-window.k", "dfws.-session.s", "dfws.-broadcast"]
+    recoveries = [Recovery(store, groups, "dfws.-window.k", {}) for _ in range(2)]
+    for recovery in recoveries:
+        frames, resync = asyncio.run(recovery.replay())
+        assert len(frames) == 1 and resync == []
+    first, second = (r.tag_of["dfws.-broadcast"] for r in recoveries)
+    assert first is second  # one string for every socket of the process
+    assert not hasattr(recoveries[0], "__dict__")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [Recovery(store, groups, "dfws.-window.k", {}) for _ in range(100)]
+        for recovery in kept:
+            asyncio.run(recovery.replay())
+        size = (tracemalloc.get_traced_memory()[0] - before) / len(kept)
+    finally:
+        tracemalloc.stop()
+    assert size < 1100, f"{size:.0f} bytes per socket"  # 1.6 KiB before issue 14
+    assert sys.getsizeof(kept[0]) < 100
