@@ -223,18 +223,27 @@ def snapshot(stack: Stack, directory: Path, number: int) -> Any:
     return tracemalloc.Snapshot.load(str(path))
 
 
-async def memory(variant: str, clients: int) -> None:
-    """Which code holds the memory of idle connections (tracemalloc, by package and line)."""
+async def memory(variant: str, clients: int, top: int) -> None:
+    """Which code holds the memory of idle connections (tracemalloc, by package and line).
+
+    As S7 runs it: a redis-server of its own (``procs.private_redis``), one fresh daphne
+    (under ``memtrace``), a warm-up, then ``clients`` windows opened between two snapshots.
+    Each allocation still alive is charged to its innermost frame outside the stdlib, and
+    also (second list) to the innermost dfws frame on its traceback, if any: what dfws's
+    code caused, wherever the bytes were allocated.
+    """
     real = stacks()[variant]
     directory = PROFILES / f"memory-{variant}"
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.glob("*.pickle"):
         old.unlink()
+    redis, url = procs.private_redis(f"redis-memory-{variant}")
     base = procs.env_for(real.side)["PYTHONPATH"]
     env = {
         "BENCH_ASGI_APP": real.app,
         "BENCH_SNAPSHOT_DIR": str(directory),
         "PYTHONPATH": f"{base}:{procs.BENCH}",
+        "BENCH_REDIS_URL": url,
         **real.env,
     }
     stack = Stack(variant, real.side, "memtrace:application", env)
@@ -249,26 +258,37 @@ async def memory(variant: str, clients: int) -> None:
         await asyncio.sleep(1)
         stack.idle()
         after = snapshot(stack, directory, 2)
-        count = len(windows)
+        count = max(1, len(windows))
         await load.close_windows(windows)
     finally:
         stack.stop()
+        redis.stop()
     packages: Counter[str] = Counter()
     sites: Counter[str] = Counter()
+    caused: Counter[str] = Counter()
+    blocks = 0
     for stat in after.compare_to(before, "traceback"):
-        frames = [
-            f"line {frame.lineno} ({frame.filename}:{frame.lineno})"
-            for frame in reversed(stat.traceback)
-        ]
-        package, function = owner(list(reversed(frames)))
+        frames = [f"line {f.lineno} ({f.filename}:{f.lineno})" for f in stat.traceback]
+        package, function = owner(frames)  # tracemalloc's tracebacks: innermost last
         packages[package] += stat.size_diff
         sites[f"{package}: {function}"] += stat.size_diff
+        blocks += stat.count_diff
+        ours = [f for f in reversed(stat.traceback) if "/dfws_" in f.filename]
+        if ours:
+            name = ours[0].filename.split("/dfws_", 1)[1]
+            caused[f"dfws_{name}:{ours[0].lineno} -> {package}: {function}"] += stat.size_diff
     total = sum(packages.values())
-    print(f"{variant}: {count} idle connections, Python heap +{total / count / 1024:.1f} KiB each")
-    for name, size in packages.most_common(10):
+    print(
+        f"{variant}: {count} idle connections, Python heap +{total / count / 1024:.2f} KiB "
+        f"each ({blocks / count:.0f} blocks)"
+    )
+    for name, size in packages.most_common(12):
         print(f"  {size / count / 1024:6.2f} KiB  {name}")
     print("  biggest sites:")
-    for name, size in sites.most_common(12):
+    for name, size in sites.most_common(top):
+        print(f"  {size / count / 1024:6.2f} KiB  {name}")
+    print(f"  caused by dfws code, {sum(caused.values()) / count / 1024:.2f} KiB in all:")
+    for name, size in caused.most_common(top):
         print(f"  {size / count / 1024:6.2f} KiB  {name}")
 
 
@@ -337,6 +357,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--messages", type=int, default=50)
     parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--top", type=int, default=25, help="memory: sites listed")
     parser.add_argument("--reps", type=int, default=3, help="ab: repetitions")
     parser.add_argument("--variants", default="dfws,dfws+dispatch,dfws+cache,dfws+both")
     args = parser.parse_args()
@@ -344,7 +365,7 @@ def main() -> None:
     if args.scenario == "publish":
         publish(args.variant, args.calls)
     elif args.scenario == "memory":
-        asyncio.run(memory(args.variant, args.clients))
+        asyncio.run(memory(args.variant, args.clients, args.top))
     elif args.scenario == "ab":
         variants = args.variants.split(",")
         asyncio.run(ab(variants, args.clients, args.messages, args.reps))
