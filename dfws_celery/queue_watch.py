@@ -48,9 +48,12 @@ from dfws_celery.celery_app import get_celery_app
 from dfws_celery.conf import QueueWatchSettings, dfws_settings
 from dfws_celery.errors import NoConsumer
 from dfws_celery.outages import OUTAGE_ERRORS
+from dfws_celery.registry import REGISTRY
+from dfws_celery.routing import declared_queues
 
 logger = logging.getLogger("dfws.queues")
 ASKER_ROUNDS = 3  # intervals without a round of the asking process before another asks
+FIRST_RETRY = 1.0  # seconds before asking again while a declared queue has no consumer
 
 
 def worker_command(queue: str) -> str:
@@ -131,6 +134,7 @@ class QueueWatch:
         self._warned: dict[str, float] = {}
         self.shared = SharedAnswers()
         self.asking = False  # this process asked the workers in its last round
+        self._missing_rounds = 0  # rounds in a row that found a declared queue unconsumed
 
     # ---- the background thread ----
 
@@ -175,7 +179,27 @@ class QueueWatch:
     def _run(self, config: QueueWatchSettings, stop: threading.Event) -> None:
         while not stop.is_set():
             self.refresh(config)
-            stop.wait(config.interval)
+            stop.wait(self.next_round(config))
+
+    def next_round(self, config: QueueWatchSettings) -> float:
+        """Seconds until the next round: sooner while a declared queue has no consumer.
+
+        Web processes and workers often start together (a deploy, ``docker compose
+        up``): a first answer taken before the workers listened says "no consumer"
+        and would refuse every call for a whole interval.  While a queue the
+        handlers declare is missing from the answer, the next round comes after
+        1 s, then 2, 4... up to ``interval``.
+        """
+        if self.answered_at is None or not self.missing():
+            self._missing_rounds = 0
+            return config.interval
+        delay = min(config.interval, FIRST_RETRY * 2.0**self._missing_rounds)
+        self._missing_rounds += 1
+        return delay
+
+    def missing(self) -> list[str]:
+        """Declared queues (``dfws_queues``) that the last answer names no consumer for."""
+        return [q for q in declared_queues(REGISTRY.all()) if q not in self.workers]
 
     def refresh(self, config: QueueWatchSettings | None = None) -> None:
         """One round: ask the workers, or read the answer the asking process shared.

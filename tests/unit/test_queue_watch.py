@@ -188,3 +188,19 @@ def test_a_server_trigger_to_a_queue_without_consumer_is_sent_and_warned_once(kn
     assert len(warnings) == 1, warnings
     assert "'unit.qw.server'" in warnings[0] and "'lonely'" in warnings[0]
     assert "worker -Q lonely" in warnings[0]
+
+
+def test_a_declared_queue_without_consumer_is_asked_again_sooner(declared):
+    """Workers starting with the web process: the first answer must not refuse for 5 s."""
+    declare("unit.watch.slow", "watch-slow")
+    w = QueueWatch()
+    w.use(CONFIG)
+    assert w.next_round(CONFIG) == 5  # no answer yet: the usual interval
+    w.record({})  # asked before the workers listened
+    assert "watch-slow" in w.missing()
+    assert [w.next_round(CONFIG) for _ in range(5)] == [1, 2, 4, 5, 5]
+    w.record({q: ["w@h"] for q in w.missing()})  # every declared queue is consumed now
+    assert w.missing() == []
+    assert w.next_round(CONFIG) == 5
+    w.record({})  # gone again: sooner again, from 1 s
+    assert w.next_round(CONFIG) == 1
