@@ -98,6 +98,12 @@ class Window:
                     future = self.pending.pop(frame["opts"]["n"], None)
                     if future is not None and not future.done():
                         future.set_result(time.perf_counter())
+                elif "result" in frame and str(frame.get("call_id", "")).startswith("c"):
+                    # bench.reply answers with its result (bench.echo's result, None, comes
+                    # after its pong: the call is no longer pending then)
+                    future = self.pending.pop(int(frame["call_id"][1:]), None)
+                    if future is not None and not future.done():
+                        future.set_result(time.perf_counter())
                 elif "error" in frame and str(frame.get("call_id", "")).startswith("c"):
                     self.refused.append(frame["error"].get("type", "?"))
                     future = self.pending.pop(int(frame["call_id"][1:]), None)
@@ -237,16 +243,21 @@ async def fan_out(
 
 
 class CallFrames:
-    """The browser's call frame: dfws sends a ``call_id`` (and gets an ack), 1.2.6 does not."""
+    """The browser's call frame: dfws sends a ``call_id`` (and gets an ack), 1.2.6 does not.
 
-    def __init__(self, with_call_id: bool) -> None:
+    ``bench.echo`` answers with a ``bench.pong`` signal to the window (what 1.2.6 can do);
+    ``bench.reply`` with the call's result (dfws's own way: the floor's equivalent).
+    """
+
+    def __init__(self, with_call_id: bool, signal: str = "bench.echo") -> None:
         self.with_call_id = with_call_id
+        self.signal = signal  # bench.echo: a pong to the window; bench.reply: the call's result
         self.next_n = 0
 
     def new(self) -> tuple[int, str]:
         self.next_n += 1
         n = self.next_n
-        frame: dict[str, Any] = {"signal": "bench.echo", "opts": {"n": n}}
+        frame: dict[str, Any] = {"signal": self.signal, "opts": {"n": n}}
         if self.with_call_id:
             frame["call_id"] = f"c{n}"
         return n, json.dumps(frame)

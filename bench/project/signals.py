@@ -15,3 +15,9 @@ def noop(window_info: Any, value: int = 0) -> None:
 @signal(path="bench.echo", is_allowed_to=everyone)
 def echo(window_info: Any, n: int = 0) -> None:
     trigger(window_info, "bench.pong", to=WINDOW, n=n)
+
+
+@signal(path="bench.reply", is_allowed_to=everyone)
+def reply(window_info: Any, n: int = 0) -> int:
+    """The idiomatic reply to a call: the handler's result, sent to the calling window."""
+    return n
