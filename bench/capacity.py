@@ -11,10 +11,16 @@ apart from the server's. ``bench.run`` calls :func:`run` before S1-S5.
   with its send time; a message's latency is its last arrival, over every window, less
   that time. The knee is the largest step whose p95 stays under 500 ms before two steps
   in a row miss it (one can miss by a neighbour's doing on a shared machine). dfws against the
-  bare Channels consumer, with the CPU of daphne, Redis, the load and the sender.
+  bare Channels consumer and the floor (``bench/floor.py``, S3's raw asyncio ``websockets``
+  server writing each Redis message to every client: what one Python process holds with
+  nothing of a framework), with the CPU of the server, Redis, the load and the sender.
+  ``BENCH_S6=dfws,floor`` runs some of the three only.
 * **S7**: ``s7_windows`` idle windows on one fresh daphne: RSS per window, connect time
   and CPU, the CPU of a quiet period and of one with every window beating once (the
-  browser's heartbeat is every 30 s), dfws against bare.
+  browser's heartbeat is every 30 s), dfws against bare. Per heartbeat: the ones sent and
+  echoed per load process, the Redis commands counted once daphne is idle again (a
+  heartbeat is echoed before its commands are sent) less the quiet period's rate, and for
+  dfws the sockets whose expiry in the limits' sets the beats pushed forward.
 * **S8**: one daphne behind nginx, then two (``least_conn``), on the same Redis and
   worker: deliveries/s of back-to-back broadcasts and call round trips/s, with each
   process's CPU; nothing may be lost.
@@ -35,6 +41,7 @@ from bench.stats import median, percentile, spread
 from bench.swarm import Swarm
 
 KNEE_SECONDS = 0.5
+SOCKET_TTL = 90.0  # dfws_web.limits.SOCKET_TTL: a heartbeat renews a socket for that long
 SWARM_PROCESSES = 4
 
 
@@ -75,6 +82,20 @@ class Redis:
         stats = self.client.info("commandstats")
         return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
 
+    def renewed_after(self, epoch: float) -> tuple[int, int]:
+        """Members of dfws's per-window socket sets (the limits) whose expiry was pushed past
+        ``epoch``, and all of them: a heartbeat renews its socket to ``now + SOCKET_TTL``."""
+        renewed = total = 0
+        keys = list(self.client.scan_iter(match="*limits:sockets:w:*", count=1000))
+        for first in range(0, len(keys), 500):
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys[first : first + 500]:
+                pipe.zrange(key, 0, -1, withscores=True)
+            for members in pipe.execute():
+                total += len(members)
+                renewed += sum(1 for _, score in members if score > epoch * 1000)
+        return renewed, total
+
     def since(self, before: Counter[str]) -> Counter[str]:
         """Commands run since ``before`` (the ``INFO`` calls themselves left out)."""
         delta = self.commands() - before
@@ -89,6 +110,7 @@ class Meter:
         self.sources = sources
         self.begin: dict[str, float] = {}
         self.wall = 0.0
+        self.wall_seconds = 0.0  # between start and stop
         self.used: dict[str, float] = {}
 
     def start(self) -> None:
@@ -96,7 +118,7 @@ class Meter:
         self.wall = time.perf_counter()
 
     def stop(self) -> dict[str, float]:
-        wall = time.perf_counter() - self.wall
+        wall = self.wall_seconds = time.perf_counter() - self.wall
         self.used = {name: read() - self.begin[name] for name, read in self.sources.items()}
         return {name: 100 * seconds / wall for name, seconds in self.used.items()}
 
@@ -136,6 +158,41 @@ def run(
     return lines
 
 
+S6_VARIANTS = ("dfws", "bare", "floor")
+
+
+def start_server(
+    variant: str, env: dict[str, str], name: str, redis_url: str
+) -> tuple[procs.Service, str]:
+    """daphne (dfws or bare) or the floor (a raw websockets server on ``redis_url``)."""
+    if variant == "floor":
+        service, port = procs.floor_server(name, redis_url)
+        return service, f"http://127.0.0.1:{port}"
+    return start_daphne(variant, env, name)
+
+
+class FloorSender:
+    """The floor's broadcasts: one pre-encoded frame per ``PUBLISH``, paced like the driver's
+    (sent from this process: ``cpu`` is this thread's CPU time)."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.client = redis.client
+        self.channel = f"{procs.PREFIX}:{procs.FLOOR_CHANNEL}"
+
+    @staticmethod
+    def cpu() -> float:
+        return time.thread_time()
+
+    def paced(self, n: int, interval: float) -> None:
+        import json
+
+        start = time.perf_counter()
+        for i in range(n):
+            time.sleep(max(0.0, start + i * interval - time.perf_counter()))
+            frame = {"signal": "bench.bcast", "opts": {"seq": i, "t": time.time()}}
+            self.client.publish(self.channel, json.dumps(frame))
+
+
 def start_daphne(variant: str, env: dict[str, str], name: str) -> tuple[procs.Service, str]:
     app = "bench.project.bare:application" if variant == "bare" else "dfws_web.asgi:application"
     service, port = procs.daphne("dfws", app, name, env)
@@ -166,34 +223,41 @@ def s6(
         f"{os.cpu_count()} cores):",
         "",
         "| server | windows | p50 / p95 / max of a message's last arrival, ms | lost | "
-        "deliveries/s | daphne CPU per delivery, µs | CPU: daphne, Redis, load (4 processes), "
-        "sender; daphne's wait for a CPU | machine load average (1 min) |",
+        "deliveries/s | server CPU per delivery, µs | CPU: server (daphne, or the floor's "
+        "process), Redis, load (4 processes), sender; the server's wait for a CPU | "
+        "machine load average (1 min) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for variant in ("dfws", "bare"):
-        daphne, base = start_daphne(variant, env, f"daphne-s6-{variant}")
+    wanted = os.environ.get("BENCH_S6", ",".join(S6_VARIANTS)).split(",")
+    floor = FloorSender(redis)
+    for variant in [v for v in S6_VARIANTS if v in wanted]:
+        server, base = start_server(variant, env, f"server-s6-{variant}", redis.url)
+        sender = floor.cpu if variant == "floor" else lambda: procs.cpu_seconds(driver.service.pid)
         sources = {
-            "daphne": lambda pid=daphne.pid: procs.cpu_seconds(pid),
+            "server": lambda pid=server.pid: procs.cpu_seconds(pid),
             "Redis": redis.cpu,
             "load": swarm.cpu_seconds,
-            "sender": lambda: procs.cpu_seconds(driver.service.pid),
-            # not CPU used: the time daphne's loop was ready to run but had no CPU
-            "daphne waiting for a CPU": lambda pid=daphne.pid: procs.cpu_wait_seconds(pid),
+            "sender": sender,
+            # not CPU used: the time the server's loop was ready to run but had no CPU
+            "server waiting for a CPU": lambda pid=server.pid: procs.cpu_wait_seconds(pid),
         }
         knee, limit = 0, ""
         connected = missed = 0
         try:
             for step in plan.s6_steps:
-                opened = swarm.open(base, step - connected, page=variant != "bare", path="/ws/")
+                opened = swarm.open(base, step - connected, page=variant == "dfws", path="/ws/")
                 connected += opened["opened"]
                 if opened["failed"]:
                     say(f"  {variant} {step}: {opened['failed']} windows failed to connect")
-                procs.wait_idle(daphne.pid)
+                procs.wait_idle(server.pid)
                 swarm.all("listen")
                 meter = Meter(sources)
                 meter.start()
                 start = time.time()
-                driver.call("paced", variant, plan.s6_messages, interval=plan.s6_interval)
+                if variant == "floor":
+                    floor.paced(plan.s6_messages, plan.s6_interval)
+                else:
+                    driver.call("paced", variant, plan.s6_messages, interval=plan.s6_interval)
                 timeout = 30 + connected * plan.s6_messages / 2000
                 got = swarm.collect(plan.s6_messages, timeout)
                 usage = meter.stop()
@@ -201,7 +265,7 @@ def s6(
                 p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
                 rate = got["deliveries"] / max(1e-3, got["latest"] - start)
                 # paced, each frame is a write per socket of its own (S3's bursts share them)
-                per_delivery = meter.used["daphne"] * 1e6 / max(1, got["deliveries"])
+                per_delivery = meter.used["server"] * 1e6 / max(1, got["deliveries"])
                 results.add("S6", f"p95_{step}", variant, p95)
                 results.add("S6", f"cpu_delivery_{step}", variant, per_delivery)
                 held = p95 < KNEE_SECONDS * 1000 and got["lost"] == 0
@@ -234,7 +298,7 @@ def s6(
             try:
                 swarm.all("close")
             finally:
-                daphne.stop()
+                server.stop()
         results.add("S6", "knee", variant, knee)
         results.notes[f"S6 limit {variant}"] = limit
         say(f"  {variant}: knee at {knee} windows; past it: {limit}")
@@ -284,17 +348,44 @@ def s7(
             kib = grown / windows / 1024
             sources = {"daphne": lambda pid=daphne.pid: procs.cpu_seconds(pid), "Redis": redis.cpu}
             quiet = Meter(sources)
+            commands = redis.commands()
             quiet.start()
             time.sleep(plan.s7_quiet)
             quiet_usage = quiet.stop()
+            # what Redis runs with no window saying anything (the queue watch's inspect
+            # broadcasts, presence's liveness key...), per second: left out of the heartbeats'
+            quiet_commands = redis.since(commands)
             beat = Meter(sources)
+            beat_start = time.time()
             beat.start()
             cpu = procs.cpu_seconds(daphne.pid)
             commands = redis.commands()
-            echoed = sum(a["echoed"] for a in swarm.all("beat", seconds=plan.s7_beat))
+            answers = swarm.all("beat", seconds=plan.s7_beat)
             beat_usage = beat.stop()
+            per_beat_cpu = procs.cpu_seconds(daphne.pid) - cpu
+            # a heartbeat is echoed before its Redis commands are sent: they are counted
+            # once daphne has finished them, not at the last echo
+            procs.wait_idle(daphne.pid)
+            beat_seconds = time.perf_counter() - beat.wall
             beat_commands = redis.since(commands)
-            per_beat = (procs.cpu_seconds(daphne.pid) - cpu) * 1e6 / max(1, echoed)
+            for name, n in quiet_commands.items():
+                background = round(n * beat_seconds / quiet.wall_seconds)
+                beat_commands[name] -= min(background, beat_commands[name])
+            beat_commands = +beat_commands
+            echoed = sum(a["echoed"] for a in answers)
+            heartbeats = ", ".join(
+                f"{a['echoed']}/{a['sent']} ({a['windows']} windows"
+                + "".join(f", {a[k]} {k}" for k in ("timed out", "closed") if a[k])
+                + f"; last echo at {a['last_echo']:.1f} s)"
+                for a in answers
+            )
+            per_beat = per_beat_cpu * 1e6 / max(1, echoed)
+            # proof on Redis's side: the sockets whose expiry a heartbeat of this phase pushed
+            # past what any connect before it could have set
+            renewals = ""
+            if variant == "dfws":  # (the bare consumer keeps nothing in Redis)
+                renewed, members = redis.renewed_after(beat_start + SOCKET_TTL)
+                renewals = f"; sockets renewed in Redis: {renewed} of {members}"
             for metric, value in (
                 ("kib_per_window", kib),
                 ("rss_mib", after_rss / 2**20),
@@ -313,9 +404,16 @@ def s7(
             beats = ", ".join(
                 f"{k} {v / max(1, echoed):.1f}" for k, v in beat_commands.most_common(6)
             )
+            if variant == "dfws":
+                results.notes["S7 redis per beat"] = (beats or "none") + renewals
+            idle_rates = ", ".join(
+                f"{k} {v / quiet.wall_seconds:.1f}" for k, v in quiet_commands.most_common(4)
+            )
             lines.append(
                 f"- S7 {variant}: Redis commands per connect: {top or 'none'}; per heartbeat "
-                f"(with everything else of the idle period): {beats or 'none'}."
+                f"echoed: {beats or 'none'} (less what Redis runs per second with every "
+                f"window quiet: {idle_rates or 'none'}); heartbeats echoed / sent per load "
+                f"process: {heartbeats}{renewals}."
             )
             say(
                 f"  {variant:5} {opened['opened']} windows ({opened['failed']} failed) in "
@@ -323,7 +421,8 @@ def s7(
                 f"RSS {before_rss / 2**20:.0f} -> {after_rss / 2**20:.0f} MiB, of which the "
                 f"connects {grown / 2**20:.0f} MiB = {kib:.1f} KiB per window; "
                 f"quiet: {fmt_cores(quiet_usage)}; beating: "
-                f"{fmt_cores(beat_usage)}, {per_beat:.0f} µs per heartbeat ({echoed} echoed)"
+                f"{fmt_cores(beat_usage)}, {per_beat:.0f} µs per heartbeat ({echoed} echoed: "
+                f"{heartbeats}); Redis commands per heartbeat: {beats or 'none'}{renewals}"
             )
         finally:
             try:
@@ -531,6 +630,28 @@ def rows(r: Any, quick: bool) -> list[tuple[str, str, str, str, str, str, str, s
         "bare Channels consumer: " + windows("bare"), "",
         fmt(knee), "", "≥ 1x", holds,
     ))  # fmt: skip
+    floor_knee = ratio("S6", "knee", "dfws", "floor")
+    out.append((
+        "S6 … against the floor (a raw asyncio websockets server, one process), windows",
+        windows("dfws"), "floor: " + windows("floor"), "",
+        fmt(floor_knee) + " (dfws / floor)" if floor_knee else "-", "", "", "",
+    ))  # fmt: skip
+    # CPU per paced delivery at the largest step every server measured
+    measured = [
+        step for step in plan.s6_steps
+        if all(g("S6", f"cpu_delivery_{step}", v) for v in S6_VARIANTS)
+    ]  # fmt: skip
+    if measured:
+        step = measured[-1]
+        metric = f"cpu_delivery_{step}"
+        out.append((
+            f"S6 server CPU per paced delivery at {step} windows (dfws and bare: daphne), µs",
+            spread(g("S6", metric, "dfws"), ".0f"),
+            f"bare: {spread(g('S6', metric, 'bare'), '.0f')}; "
+            f"floor: {spread(g('S6', metric, 'floor'), '.0f')}", "",
+            fmt(ratio("S6", metric, "dfws", "bare")) + " (dfws / bare); "
+            + fmt(ratio("S6", metric, "dfws", "floor")) + " (dfws / floor)", "", "", "",
+        ))  # fmt: skip
     mem = ratio("S7", "kib_per_window", "dfws", "bare")
     n = plan.s7_windows
     out.append((
@@ -547,13 +668,19 @@ def rows(r: Any, quick: bool) -> list[tuple[str, str, str, str, str, str, str, s
                      "% of a core", ".1f"),
         ("us_per_beat", "S7 daphne CPU per heartbeat, µs", ".0f"),
         ("redis_per_connect", "S7 Redis commands per connect", ".1f"),
-        ("redis_per_beat", "S7 Redis commands per heartbeat", ".2f"),
     ):  # fmt: skip
         out.append((
             title, spread(g("S7", metric, "dfws"), digits),
             "bare: " + spread(g("S7", metric, "bare"), digits), "",
             fmt(ratio("S7", metric, "dfws", "bare")), "", "", "",
         ))  # fmt: skip
+    # the bare consumer's echo runs no Redis command: no ratio, what dfws's are instead
+    out.append((
+        "S7 Redis commands per heartbeat (echoed; less what Redis runs with every window "
+        "quiet)", spread(g("S7", "redis_per_beat", "dfws"), ".2f"),
+        "bare: " + spread(g("S7", "redis_per_beat", "bare"), ".2f") + "; dfws's: "
+        + r.notes.get("S7 redis per beat", "-"), "", "", "", "", "",
+    ))  # fmt: skip
     deliveries = ratio("S8", "deliveries_per_s", "two", "one")
     calls = ratio("S8", "calls_per_s", "two", "one")
     lost = sum(g("S8", "lost", "one")) + sum(g("S8", "lost", "two"))

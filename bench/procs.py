@@ -215,11 +215,12 @@ def uvicorn(app: str, name: str) -> tuple[Service, int]:
 FLOOR_CHANNEL = "bench-floor"  # (a Pub/Sub channel: the prefix of the run is in front)
 
 
-def floor_server(name: str) -> tuple[Service, int]:
-    """``bench/floor.py``: a raw asyncio websockets server fed by Redis Pub/Sub."""
+def floor_server(name: str, redis_url: str = REDIS_URL) -> tuple[Service, int]:
+    """``bench/floor.py``: a raw asyncio websockets server fed by Redis Pub/Sub (S3 on the
+    shared Redis, S6 on the capacity scenarios' own: ``redis_url``)."""
     port = free_port()
     channel = f"{PREFIX}:{FLOOR_CHANNEL}"
-    args = [MAIN_PYTHON, str(BENCH / "floor.py"), str(port), REDIS_URL, channel]
+    args = [MAIN_PYTHON, str(BENCH / "floor.py"), str(port), redis_url, channel]
     return listening(Service(name, args, env_for("dfws")), port)
 
 

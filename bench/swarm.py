@@ -17,7 +17,9 @@ Commands a process obeys:
   timeout); per message, the last arrival less its send time (``opts.t``, the sender's
   clock: the same machine), the deliveries, and the latest arrival;
 * ``beat`` ``{seconds}``: each window sends one heartbeat at a random moment within
-  ``seconds`` and waits for its echo (what browsers do every 30 s);
+  ``seconds`` and waits for its echo (what browsers do every 30 s); the windows, the
+  heartbeats sent, echoed and not (timed out, or the socket closed), the seconds until the
+  last echo;
 * ``calls`` ``{windows, calls, timeout}``: the first ``windows`` windows each make
   ``calls`` sequential calls, all at once; the latencies and the lost;
 * ``close``: close every window.
@@ -32,7 +34,7 @@ import os
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -109,17 +111,35 @@ class Client:
         if op == "beat":
             seconds = args["seconds"]
 
-            async def beat(window: load.Window) -> bool:
+            start = time.perf_counter()
+            outcomes: Counter[str] = Counter()
+            last_echo = 0.0
+
+            async def beat(window: load.Window) -> None:
+                nonlocal last_echo
                 await asyncio.sleep(random.uniform(0, seconds))
+                if window.closed:
+                    outcomes["closed before"] += 1
+                    return
+                outcomes["sent"] += 1
                 try:
                     await window.echo_heartbeat(30)
-                except (TimeoutError, OSError, load.ConnectionClosed):
-                    return False
-                return True
+                except TimeoutError:
+                    outcomes["timed out"] += 1
+                except (ConnectionError, OSError, load.ConnectionClosed):
+                    outcomes["closed"] += 1
+                else:
+                    outcomes["echoed"] += 1
+                    last_echo = time.perf_counter() - start
 
-            start = time.perf_counter()
-            echoed = await asyncio.gather(*(beat(w) for w in self.windows))
-            return {"echoed": sum(echoed), "seconds": time.perf_counter() - start}
+            await asyncio.gather(*(beat(w) for w in self.windows))
+            return {
+                "windows": len(self.windows),
+                **{k: outcomes[k] for k in ("sent", "echoed", "timed out", "closed")},
+                "closed before": outcomes["closed before"],
+                "last_echo": last_echo,
+                "seconds": time.perf_counter() - start,
+            }
         if op == "calls":
             callers = self.windows[: args["windows"]]
             latencies, seconds = await load.concurrent_calls(
