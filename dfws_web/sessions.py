@@ -38,7 +38,6 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user, get_user_model
 from django.contrib.auth.signals import user_logged_out
-from django.core.cache import caches
 from django.db import close_old_connections, transaction
 from django.db.models.signals import post_save
 from django.http import HttpRequest
@@ -56,7 +55,7 @@ from dfws_celery.wire import (
     revalidate_message,
     revoke_message,
 )
-from dfws_web.window_cache import AsyncWindowReader, loop_reader
+from dfws_web.window_cache import AsyncWindowReader, loop_reader, sync_cache
 from dfws_web.windows import same_session
 
 logger = logging.getLogger("dfws.websocket")
@@ -171,9 +170,7 @@ def _mark(kind: str, ident: Any) -> None:
     if not interval:
         return
     try:
-        caches[dfws_settings.cache_backend].set(
-            _record_key(kind, ident), time.time(), interval + CLOCK_MARGIN
-        )
+        sync_cache().set(_record_key(kind, ident), time.time(), interval + CLOCK_MARGIN)
     except Exception:
         logger.exception("could not record that %s %s", kind, ident)
 

@@ -44,9 +44,7 @@ def cache_key(window_key: str) -> str:
 
 def store_window(window_key: str, entry: WindowEntry) -> None:
     """:func:`arestore_window`'s write for the other cache backends, in a worker thread."""
-    caches[dfws_settings.cache_backend].add(
-        cache_key(window_key), entry, dfws_settings.unconnected_expire
-    )
+    sync_cache().add(cache_key(window_key), entry, dfws_settings.unconnected_expire)
 
 
 _threads = threading.local()
@@ -58,22 +56,53 @@ def _forget_readers(*, setting: str, **kwargs: Any) -> None:
     global _generation
     if setting in ("CACHES", "WEBSOCKET_CACHE_BACKEND", "WEBSOCKET_CACHE_PREFIX"):
         _generation += 1
+        _shared.clear()
 
 
-def load_window(window_key: str) -> WindowEntry | None:
-    """The cache entry of ``window_key`` (or ``None``), read in a worker thread.
+def sync_cache() -> BaseCache:
+    """The window cache (``WEBSOCKET_CACHE_BACKEND``) for sync code, kept across requests.
 
-    For the backends :class:`AsyncWindowReader` cannot read: one backend per
-    thread (not ``caches[alias]``, which is per consumer task), public API.
+    Not ``caches[alias]``: Django keeps that per asyncio context, and under ASGI
+    each request also runs its sync code in a thread of its own
+    (``ThreadSensitiveContext``), so every page view that binds a window built a
+    new backend — for Redis a new pool: a TCP connection and handshake per page.
+    A plain ``RedisCache`` is shared by the whole process (redis-py's pools are
+    thread-safe and reset after a fork); any other backend is kept per thread,
+    as Django would.  Django's ``request_finished`` closes neither.
     """
     alias = dfws_settings.cache_backend
+    slot = (alias, _generation)
+    shared = _shared.get(slot)
+    if shared is not None:
+        return shared
     if getattr(_threads, "generation", None) != _generation:
         _threads.backends, _threads.generation = {}, _generation
     backends: dict[str, BaseCache] = _threads.backends
     backend = backends.get(alias)
     if backend is None:
         backend = backends[alias] = caches.create_connection(alias)
-    return entry_of(backend.get(cache_key(window_key)))
+        if _shareable(backend):
+            with _shared_lock:
+                backend = _shared.setdefault(slot, backend)
+    return backend
+
+
+def _shareable(backend: BaseCache) -> bool:
+    from django.core.cache.backends.redis import RedisCache
+
+    return type(backend) is RedisCache
+
+
+_shared: dict[tuple[str, int], BaseCache] = {}
+_shared_lock = threading.Lock()
+
+
+def load_window(window_key: str) -> WindowEntry | None:
+    """The cache entry of ``window_key`` (or ``None``), read in a worker thread.
+
+    For the backends :class:`AsyncWindowReader` cannot read (public API).
+    """
+    return entry_of(sync_cache().get(cache_key(window_key)))
 
 
 # options of Django's RedisCache that are sync-only classes: with them, read in a thread
@@ -140,7 +169,7 @@ async def aload_window(window_key: str) -> WindowEntry | None:
 
 def touch_window(window_key: str) -> None:
     """:func:`aextend_window` for the other cache backends, in a worker thread."""
-    caches[dfws_settings.cache_backend].touch(cache_key(window_key), dfws_settings.cache_expire)
+    sync_cache().touch(cache_key(window_key), dfws_settings.cache_expire)
 
 
 async def aextend_window(window_key: str) -> None:

@@ -41,7 +41,6 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import signing
-from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
@@ -51,7 +50,7 @@ from dfws_celery.targets import BROADCAST, SESSION, USER, WINDOW
 from dfws_celery.window_info import WindowInfo
 from dfws_celery.window_info_middlewares import hash_browser_id, hash_session_key
 from dfws_celery.wire import WindowEntry, WindowInfoValues
-from dfws_web.window_cache import cache_key, entry_of, loop_reader, store_window
+from dfws_web.window_cache import cache_key, entry_of, loop_reader, store_window, sync_cache
 
 logger = logging.getLogger("dfws.websocket")
 outages = OutageLog(logger)
@@ -171,9 +170,7 @@ def set_websocket_topics(request: HttpRequest, *topics: Any) -> None:
         entry["verified_at"] = time.time()
     key: str = request.window_key  # type: ignore[attr-defined]
     try:
-        caches[dfws_settings.cache_backend].set(
-            cache_key(key), entry, dfws_settings.unconnected_expire
-        )
+        sync_cache().set(cache_key(key), entry, dfws_settings.unconnected_expire)
     except Exception as exc:  # an outage of the cache must not turn the page into a 500
         outages.failed(
             "window cache",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from django.core.cache import caches
 
@@ -52,3 +53,58 @@ def test_redis_cache_with_a_custom_pool_class_is_read_in_a_thread(settings):
     assert not AsyncWindowReader.usable(caches["default"])
     store("wk-pool", ENTRY)
     assert read_both("wk-pool") == (ENTRY, ENTRY)
+
+
+def test_page_views_under_asgi_share_the_cache_connections(monkeypatch, db):
+    """Each ASGI request runs in a thread and context of its own (Django's
+    ``ThreadSensitiveContext``): writing the window entry through ``caches[alias]``
+    opened a new Redis connection for every page view."""
+    from http.cookies import SimpleCookie
+
+    from asgiref.testing import ApplicationCommunicator
+    from django.core.asgi import get_asgi_application
+    from redis.connection import Connection
+
+    from tests.settings import PREFIX
+
+    handshakes: list[str | None] = []  # a new TCP connection to Redis, and its name
+    real_connect = Connection._connect
+
+    def counted(connection: Connection) -> object:
+        handshakes.append(connection.client_name)
+        return real_connect(connection)
+
+    monkeypatch.setattr(Connection, "_connect", counted)
+
+    application = get_asgi_application()
+
+    async def view() -> str:  # a request as daphne makes it: a task of its own
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
+            "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 80),
+        }  # fmt: skip
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(10)
+        await communicator.receive_output(10)  # the body
+        await communicator.send_input({"type": "http.disconnect"})
+        await communicator.wait(10)
+        cookies = SimpleCookie()
+        for name, value in start["headers"]:
+            if name == b"Set-Cookie":
+                cookies.load(value.decode())
+        return cookies["dfwskey"].value
+
+    async def views() -> list[str]:
+        return [await view() for _ in range(12)]
+
+    # in a thread of its own, as daphne's loop: no context of the test leaks into the requests
+    keys: list[str] = []
+    server = threading.Thread(target=lambda: keys.extend(asyncio.run(views())))
+    server.start()
+    server.join(60)
+    assert len(set(keys)) == 12  # twelve windows, each stored in the cache
+    assert all(load_window(k.split(":")[0]) is not None for k in keys)
+    assert handshakes.count(f"{PREFIX}-cache") <= 1
