@@ -24,6 +24,11 @@ apart from the server's. ``bench.run`` calls :func:`run` before S1-S5.
 * **S8**: one daphne behind nginx, then two (``least_conn``), on the same Redis and
   worker: deliveries/s of back-to-back broadcasts and call round trips/s, with each
   process's CPU; nothing may be lost.
+
+``BENCH_ONLY=capacity BENCH_CAPACITY=s7 make bench`` (or ``python -m bench.run``) runs one
+or some of them (``s6,s8``), written to ``bench/.work``. Where S7's memory per window
+goes: ``python -m bench.profile memory --variant dfws|bare --clients 1500`` (tracemalloc
+in the same setup: a redis-server of its own, one fresh daphne, the bench's pages).
 """
 
 from __future__ import annotations
