@@ -90,8 +90,9 @@ class Recovery:
         self.ahead: dict[str, set[Position]] | None = None
         # the window's own group when the replay found it empty: this socket wants all of
         # it, so its first live frame must be offset 1 of its epoch, or there is a hole (an
-        # answer the window's previous socket was still keeping while this one connected)
-        self.from_start: set[str] | None = None
+        # answer the window's previous socket was still keeping while this one connected).
+        # Only that group can be wanted whole: a name, not a set (216 bytes for one name)
+        self.from_start: str | None = None
 
     async def replay(self) -> tuple[list[str], list[str]]:
         """The frames the browser missed, in order per topic, and the topics it cannot get."""
@@ -107,9 +108,7 @@ class Recovery:
             if missed.epoch is not None:
                 self.positions[group] = (missed.epoch, missed.last)
             elif position is None:
-                if self.from_start is None:
-                    self.from_start = set()
-                self.from_start.add(group)
+                self.from_start = group
             if not missed.complete:
                 resync.append(tag)
                 continue
@@ -179,7 +178,7 @@ class Recovery:
 
     def _start(self, group: str, epoch: str) -> Position | None:
         """The position before everything, for a group this socket wants all of."""
-        return (epoch, 0) if self.from_start and group in self.from_start else None
+        return (epoch, 0) if group == self.from_start else None
 
     def _sent_between(self, group: str, known: Position, offset: int) -> bool:
         """Whether every offset between ``known`` and ``offset`` is an answer sent already."""
