@@ -360,6 +360,9 @@ def s7(
             # what Redis runs with no window saying anything (the queue watch's inspect
             # broadcasts, presence's liveness key...), per second: left out of the heartbeats'
             quiet_commands = redis.since(commands)
+            # the sockets still counted by the limits: a socket silent for SOCKET_TTL
+            # (here, from its connect to its beat) has expired from them
+            counted = redis.renewed_after(0)[1] if variant == "dfws" else 0
             beat = Meter(sources)
             beat_start = time.time()
             beat.start()
@@ -390,7 +393,10 @@ def s7(
             renewals = ""
             if variant == "dfws":  # (the bare consumer keeps nothing in Redis)
                 renewed, members = redis.renewed_after(beat_start + SOCKET_TTL)
-                renewals = f"; sockets renewed in Redis: {renewed} of {members}"
+                renewals = (
+                    f"; sockets in the limits' window sets: {counted} of {windows} before the "
+                    f"beats, {renewed} renewed by them of {members} after"
+                )
             for metric, value in (
                 ("kib_per_window", kib),
                 ("rss_mib", after_rss / 2**20),
