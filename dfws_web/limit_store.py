@@ -68,7 +68,14 @@ class Store(Protocol):
 
     async def release(self, entries: Sequence[Entry]) -> None: ...
 
-    async def renew(self, entries: Sequence[Entry], ttl: float) -> None: ...
+    async def renew(
+        self, entries: Sequence[Entry], ttl: float, releases: Sequence[Entry] = ()
+    ) -> None:
+        """Drop ``releases``, then count ``entries`` for ``ttl`` more seconds.
+
+        A member that expired meanwhile (a socket silent for its whole TTL, a
+        Redis restart) is counted again: renewing re-adds, it does not only extend.
+        """
 
 
 ADMIT = """
@@ -161,15 +168,18 @@ class RedisStore:
     async def release(self, entries: Sequence[Entry]) -> None:
         await self.exchange([("ZREM", self.key(e.key), *e.members) for e in entries])
 
-    async def renew(self, entries: Sequence[Entry], ttl: float) -> None:
+    async def renew(
+        self, entries: Sequence[Entry], ttl: float, releases: Sequence[Entry] = ()
+    ) -> None:
         expiry = (time.time() + ttl) * 1000
-        commands: list[tuple[Any, ...]] = []
+        commands: list[tuple[Any, ...]] = [("ZREM", self.key(e.key), *e.members) for e in releases]
         for entry in entries:
             key = self.key(entry.key)
             pairs = [part for member in entry.members for part in (expiry, member)]
-            commands.append(("ZADD", key, "XX", *pairs))
+            commands.append(("ZADD", key, *pairs))  # not XX: an expired member comes back
             commands.append(("PEXPIRE", key, math.ceil(ttl * 1000) + 1000))
-        await self.exchange(commands)
+        if commands:
+            await self.exchange(commands)
 
 
 class LocalStore:
@@ -215,14 +225,16 @@ class LocalStore:
                 for member in entry.members:
                     members.pop(member, None)
 
-    async def renew(self, entries: Sequence[Entry], ttl: float) -> None:
+    async def renew(
+        self, entries: Sequence[Entry], ttl: float, releases: Sequence[Entry] = ()
+    ) -> None:
+        await self.release(releases)
         now = time.monotonic()
         with self.lock:
             for entry in entries:
-                members = self.sets.get(entry.key, {})
+                members = self.sets.setdefault(entry.key, {})
                 for member in entry.members:
-                    if member in members:
-                        members[member] = now + ttl
+                    members[member] = now + ttl
 
 
 _local = LocalStore()

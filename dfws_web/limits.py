@@ -19,7 +19,8 @@ window cache's server, when ``WEBSOCKET_CACHE_BACKEND`` is a plain
   (``WEBSOCKET_QUEUE_LIMITS``), so that one window cannot hold a queue.
 
 Sockets and calls are members of sorted sets scored by an expiry: a
-heartbeat renews a socket, an answer removes a call, and what a crashed
+heartbeat renews a socket (and counts it again if it had expired, e.g. after
+a Redis restart), an answer removes a call, and what a crashed
 process leaves behind expires by itself (``SOCKET_TTL``, the call timeout).
 Checking and recording happen in one Lua script, on Redis's clock, in one
 round trip.  With another cache (the in-memory demo) the same rules hold
@@ -70,11 +71,11 @@ class WindowLimits:
         return None
 
     async def heartbeat(self) -> None:
-        if self.released:
-            released, self.released = self.released, []
-            await store().release(released)
-        if self.sockets:
-            await store().renew(self.sockets, SOCKET_TTL)
+        """Count this socket for ``SOCKET_TTL`` more seconds (again, if it had expired from
+        the sets meanwhile), and drop the calls answered since the last check, in one write."""
+        released, self.released = self.released, []
+        if self.sockets or released:
+            await store().renew(self.sockets, SOCKET_TTL, released)
 
     async def close(self) -> None:
         entries = self.sockets + self.released + [e for es in self.pending.values() for e in es]

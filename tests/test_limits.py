@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import caches
 from websockets.exceptions import ConnectionClosed
 
+from dfws_celery.conf import dfws_settings
 from dfws_celery.redis_clients import BareConnections
 from dfws_web.limit_store import ADMIT, OK, RATE, Entry, Rate, RedisStore
 from dfws_web.window_cache import cache_key
@@ -81,6 +82,26 @@ def test_an_address_opens_at_most_forty_sockets(server):
             assert closed_code(one_more) == TOO_MANY_SOCKETS
         with connect_window(server, pages[10]) as from_elsewhere:  # another address is not full
             assert alive(from_elsewhere)
+
+
+def test_a_socket_whose_count_expired_is_counted_again_at_its_heartbeat(server):
+    """Sockets silent for their whole TTL, or all of them after a Redis restart, drop out of
+    the sets; their heartbeats must bring them back, or they escape the cap until reconnected."""
+    cookies = open_page(server)
+    key = caches["default"].make_key(
+        f"{dfws_settings.cache_prefix}:limits:sockets:w:{window_key(cookies)}"
+    )
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(connect_window(server, cookies)) for _ in range(4)]
+        assert all(alive(ws) for ws in sockets)
+        assert client.zcard(key) == 4
+        client.delete(key)  # as if they had all expired
+        assert all(alive(ws) for ws in sockets)  # each heartbeat renews its socket
+        assert client.zcard(key) == 4
+        with connect_window(server, cookies) as fifth:
+            assert closed_code(fifth) == TOO_MANY_SOCKETS
+    client.close()
 
 
 @pytest.fixture(scope="module")

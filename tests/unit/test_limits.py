@@ -28,6 +28,16 @@ def test_the_local_store_keeps_the_same_rules_as_redis():
     assert verdicts == [OK, OK, OK, OK, RATE, RATE]
 
 
+def test_a_renewal_counts_an_expired_member_again_and_drops_the_released():
+    store = LocalStore()
+    socket, full = Entry("sockets", ("s1",), 1), Entry("sockets", ("s2",), 1)
+    assert run(store.admit([socket], -1, None)) == OK  # counted, then expired (a silent socket)
+    assert run(store.admit([full], 60, None)) == OK  # so another took its place
+    run(store.release([full]))
+    run(store.renew([socket], 60, [Entry("calls", ("c1",), 0)]))  # its next heartbeat
+    assert run(store.admit([full], 60, None)) == 1  # counted again: the set is full
+
+
 def test_the_second_entry_over_its_cap_is_named():
     store = LocalStore()
     entries = [Entry("a", ("1",), 5), Entry("b", ("1",), 1)]
