@@ -24,7 +24,6 @@ ASGIApp = Any
 
 def build_application() -> ASGIApp:
     from channels.routing import ChannelNameRouter, ProtocolTypeRouter, URLRouter
-    from channels.sessions import CookieMiddleware
     from django.core.asgi import get_asgi_application
     from django.urls import re_path
 
@@ -40,9 +39,8 @@ def build_application() -> ASGIApp:
     from dfws_web.origins import OriginValidator
 
     path = "^" + re.escape(dfws_settings.websocket_url.lstrip("/")) + "$"
-    websocket = OriginValidator(
-        CookieMiddleware(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
-    )
+    # no CookieMiddleware: the consumer parses the cookies for its connect alone (consumer)
+    websocket = OriginValidator(URLRouter([re_path(path, SignalConsumer.as_asgi())]))  # type: ignore[list-item,arg-type]
     watch.start()  # which queues have a consumer, known before the first call (queue_watch)
     lazy_debug_text()  # under daphne: no debug text built per frame (autobahn_text)
     workers = {queue: SignalWorkerConsumer.as_asgi() for queue in declared_queues(REGISTRY.all())}

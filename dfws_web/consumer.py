@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,6 +21,7 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
+from django.http.cookie import parse_cookie
 
 from dfws_celery import metrics as dfws_metrics
 from dfws_celery._compat import handler_of
@@ -43,6 +45,28 @@ def client_address(scope: Mapping[str, Any]) -> str:
     """The client's address (daphne's ``--proxy-headers`` make it the one a proxy forwards)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
+
+
+def scope_cookies(scope: Mapping[str, Any]) -> dict[str, str]:
+    """The handshake's cookies, parsed for the connect only.
+
+    Not Channels' ``CookieMiddleware``: it keeps a copy of the scope and the
+    parsed cookies for as long as the socket lives (1.4 KiB per idle window).
+    A stack that parsed them already (``AuthMiddlewareStack``) is read as is.
+    """
+    parsed = scope.get("cookies")
+    if parsed is not None:
+        return dict(parsed)
+    cookies: dict[str, str] = {}
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":  # HTTP/2 may split them over several headers
+            cookies.update(parse_cookie(value.decode("latin-1")))
+    return cookies
+
+
+def interned(window_info: WindowInfoValues) -> WindowInfoValues:
+    """A copy kept per idle window, its keys shared by every window of the process (S7)."""
+    return {sys.intern(k): v for k, v in window_info.items()}
 
 
 def query_key(scope: Mapping[str, Any]) -> str | None:
@@ -96,7 +120,7 @@ class SignalConsumer(ReceivingConsumer):
     async def open_window(self) -> None:
         self.groups = []
         self.refusals = Refusals()
-        cookies = self.scope.get("cookies", {})
+        cookies = scope_cookies(self.scope)
         signed = query_key(self.scope) or cookies.get(COOKIE_KEY)
         key = unsign(signed)
         await self.accept()
@@ -131,7 +155,7 @@ class SignalConsumer(ReceivingConsumer):
             return
         self.limits = limits
         self.window_key = key
-        self.window_info = window_info
+        self.window_info = interned(window_info)
         self.metrics = dfws_metrics.get()
         if self.metrics is not None:
             self.metrics.windows.inc()
@@ -141,7 +165,7 @@ class SignalConsumer(ReceivingConsumer):
             self.timer = dfws_metrics.CallTimer(self.metrics)
         if isinstance(self.channel_layer, InMemoryChannelLayer):
             warm_loop.adopt_current()
-        self.groups = [group_name(topic) for topic in entry["topics"]]
+        self.groups = [sys.intern(group_name(topic)) for topic in entry["topics"]]
         await self.join_groups()
         await self.recover(key)
         self.members = membership(self.channel_name, key, window_info, entry["topics"], self.groups)
@@ -189,7 +213,7 @@ class SignalConsumer(ReceivingConsumer):
             logger.info("window %s: its user may no longer use it, closing", self.window_key)
             await self.refuse_window(CloseCode.SESSION_ENDED)
             return
-        self.window_info = window_info
+        self.window_info = interned(window_info)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, minus closing stale database connections before each message.

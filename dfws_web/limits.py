@@ -44,42 +44,60 @@ CALL_GRACE = 5.0  # past the call timeout, a call with no answer stops counting
 
 
 class WindowLimits:
-    """The limits as one socket of a window meets them."""
+    """The limits as one socket of a window meets them.
+
+    Kept small (one per idle window, S7): slots, and what only calls need made
+    at the first call.
+    """
+
+    __slots__ = ("address", "counted", "pending", "released", "socket_id", "window_key")
 
     def __init__(self, window_key: str, address: str) -> None:
         self.window_key = window_key
         self.address = address
         self.socket_id = uuid.uuid4().hex
-        self.sockets: list[Entry] = []
-        self.pending: dict[tuple[str, str], list[Entry]] = {}  # (call id, handler) -> entries
+        # counted at open in the window's socket set, in the address's
+        self.counted: tuple[bool, bool] = (False, False)
+        # (call id, handler) -> its entries, for calls waiting for their answer
+        self.pending: dict[tuple[str, str], list[Entry]] | None = None
         # answered calls, released with this socket's next check (one round trip, not two)
-        self.released: list[Entry] = []
+        self.released: list[Entry] | None = None
+
+    def socket_entries(self, window: bool, address: bool) -> list[Entry]:
+        member = (self.socket_id,)
+        entries = []
+        if window:
+            cap = dfws_settings.max_sockets_per_window
+            entries.append(Entry(f"sockets:w:{self.window_key}", member, cap))
+        if address:
+            cap = dfws_settings.max_sockets_per_address
+            entries.append(Entry(f"sockets:a:{self.address}", member, cap))
+        return entries
 
     async def open(self) -> CloseCode | None:
         """Count this socket; ``CloseCode.TOO_MANY_SOCKETS`` if the window or address is full."""
-        member = (self.socket_id,)
-        entries = [
-            Entry(f"sockets:w:{self.window_key}", member, dfws_settings.max_sockets_per_window),
-            Entry(f"sockets:a:{self.address}", member, dfws_settings.max_sockets_per_address),
-        ]
-        entries = [entry for entry in entries if entry.cap > 0]
+        caps = dfws_settings.max_sockets_per_window, dfws_settings.max_sockets_per_address
+        wanted = (caps[0] > 0, caps[1] > 0)
+        entries = self.socket_entries(*wanted)
         if not entries:  # every socket limit switched off: nothing to count
             return None
         if await store().admit(entries, SOCKET_TTL, None) != OK:
             return CloseCode.TOO_MANY_SOCKETS
-        self.sockets = entries
+        self.counted = wanted
         return None
 
     async def heartbeat(self) -> None:
         """Count this socket for ``SOCKET_TTL`` more seconds (again, if it had expired from
         the sets meanwhile), and drop the calls answered since the last check, in one write."""
-        released, self.released = self.released, []
-        if self.sockets or released:
-            await store().renew(self.sockets, SOCKET_TTL, released)
+        released, self.released = self.released or [], None
+        sockets = self.socket_entries(*self.counted)
+        if sockets or released:
+            await store().renew(sockets, SOCKET_TTL, released)
 
     async def close(self) -> None:
-        entries = self.sockets + self.released + [e for es in self.pending.values() for e in es]
-        self.sockets, self.pending, self.released = [], {}, []
+        entries = self.socket_entries(*self.counted) + (self.released or [])
+        entries += [e for es in (self.pending or {}).values() for e in es]
+        self.counted, self.pending, self.released = (False, False), None, None
         if entries:
             await store().release(entries)
 
@@ -100,7 +118,7 @@ class WindowLimits:
         if not entries and rate is None:  # every call limit switched off: nothing to count
             return None
         ttl = dfws_settings.call_timeout + CALL_GRACE
-        released, self.released = self.released, []
+        released, self.released = self.released or [], None
         verdict = await store().admit(entries, ttl, rate, released)
         if verdict == RATE:
             return RateLimited(
@@ -118,6 +136,8 @@ class WindowLimits:
                 f"{full.cap} calls {what} are still queued or running", call_id=call_id
             )
         if call_id is not None:  # calls without an id get no answer: they expire instead
+            if self.pending is None:
+                self.pending = {}
             for name, member in members.items():
                 self.pending[(call_id, name)] = [
                     Entry(e.key, (member,), e.cap) for e in entries if member in e.members
@@ -130,8 +150,10 @@ class WindowLimits:
         Released with the socket's next check (or heartbeat, or close): counted
         where it matters, without a round trip of its own.
         """
-        entries = self.pending.pop((call_id, handler), None)
+        entries = self.pending.pop((call_id, handler), None) if self.pending else None
         if entries:
+            if self.released is None:
+                self.released = []
             self.released.extend(entries)
 
     def _window_cap(self) -> int:
@@ -155,16 +177,23 @@ ABUSE_PERIOD = 60.0
 
 
 class Refusals:
-    """The refused frames of one socket: what to log, and when to give up on it."""
+    """The refused frames of one socket: what to log, and when to give up on it.
+
+    One per socket, most of which never refuse a frame: the counters are made at the first.
+    """
+
+    __slots__ = ("by_type", "recent", "total")
 
     def __init__(self) -> None:
         self.total = 0
-        self.by_type: Counter[str] = Counter()
-        self.recent: deque[float] = deque()
+        self.by_type: Counter[str] | None = None
+        self.recent: deque[float] | None = None
 
     def count(self, error_type: str) -> tuple[bool, str | None, bool]:
         """``(log this one, a summary to log, close the socket)``."""
         self.total += 1
+        if self.by_type is None or self.recent is None:
+            self.by_type, self.recent = Counter(), deque()
         self.by_type[error_type] += 1
         summary = None
         if self.total > LOGGED_ONE_BY_ONE and self.total % SUMMED_EVERY == 0:

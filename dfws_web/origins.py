@@ -80,12 +80,18 @@ class OriginValidator:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    # a plain function returning the next application's coroutine (ASGI 3 all the same): an
+    # ``async def`` would keep a coroutine of its own per socket for as long as it lives
+    _asgi_single_callable = True
+
+    def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] == "websocket":
             ok, origin = allowed(scope)
             if not ok:
-                logger.warning("websocket refused: origin %r is not this site's", origin)
-                await receive()  # websocket.connect
-                await send({"type": "websocket.close"})
-                return
-        await self.app(scope, receive, send)
+                return self.refuse(origin, receive, send)
+        return self.app(scope, receive, send)
+
+    async def refuse(self, origin: str, receive: Any, send: Any) -> None:
+        logger.warning("websocket refused: origin %r is not this site's", origin)
+        await receive()  # websocket.connect
+        await send({"type": "websocket.close"})

@@ -313,3 +313,13 @@ def test_a_backend_failure_is_answered_as_unavailable(
         },
     }
     assert f"window {window_key}: could not queue" in caplog.text
+
+
+def test_the_handshake_cookies_are_parsed_without_channels_middleware():
+    from dfws_web.consumer import scope_cookies
+
+    headers = [(b"host", b"x"), (b"cookie", b"dfwskey=k1; a=1"), (b"cookie", b"b=2")]
+    assert scope_cookies({"headers": headers}) == {"dfwskey": "k1", "a": "1", "b": "2"}
+    assert scope_cookies({"headers": []}) == {}
+    # a stack that parsed them already (AuthMiddlewareStack) is read as is
+    assert scope_cookies({"headers": headers, "cookies": {"dfwskey": "k2"}}) == {"dfwskey": "k2"}
