@@ -17,7 +17,8 @@ apart from the server's. ``bench.run`` calls :func:`run` before S1-S5.
   ``BENCH_S6=dfws,floor`` runs some of the three only.
 * **S7**: ``s7_windows`` idle windows on one fresh daphne: RSS per window, connect time
   and CPU, the CPU of a quiet period and of one with every window beating once (the
-  browser's heartbeat is every 30 s), dfws against bare. Per heartbeat: the ones sent and
+  browser's heartbeat is every 30 s), dfws against bare, both opened as a browser would:
+  the page first, then the socket with the URL and cookies it set. Per heartbeat: the ones sent and
   echoed per load process, the Redis commands counted once daphne is idle again (a
   heartbeat is echoed before its commands are sent) less the quiet period's rate, and for
   dfws the sockets whose expiry in the limits' sets the beats pushed forward.
@@ -329,7 +330,11 @@ def s7(
         daphne, base = start_daphne(variant, env, f"daphne-s7-{variant}")
         try:
             results.notes["S7 daphne open files"] = str(procs.open_files_limit(daphne.pid))
-            page = variant != "bare"
+            # the same handshake for both: each window GETs the page (whose view binds it)
+            # and opens the socket at the URL and with the cookies that page set (the bare
+            # consumer ignores them): the memory the page views leave behind, and the
+            # request each socket keeps (its URL, its Cookie header), count for both
+            page = True
             swarm.open(base, 4, page=page)
             swarm.all("close")
             procs.wait_idle(daphne.pid)
