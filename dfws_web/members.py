@@ -151,31 +151,38 @@ class Membership:
             sort_keys=True,
         )
 
-    async def _zadd(self, only_existing: bool) -> None:
-        from dfws_celery.redis_clients import loop_client
+    async def _each_shard(self, command: str, *args: Any) -> None:
+        """``command key *args`` for each presence topic, one write per shard of the layer."""
+        from dfws_celery.redis_clients import loop_bare
 
-        expiry = time.time() + self.presence.config.ttl
+        by_host: dict[str, tuple[Any, list[tuple[Any, ...]]]] = {}
         for _, group in self.topics:
-            client = await loop_client(self.presence.host(group))
-            await client.zadd(self.presence.key(group), {self.member: expiry}, xx=only_existing)
+            host = self.presence.host(group)
+            _, commands = by_host.setdefault(repr(sorted(host.items())), (host, []))
+            commands.append((command, self.presence.key(group), *args))
+        for host, commands in by_host.values():
+            replies = await (await loop_bare(host)).exchange(commands)
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
+
+    async def _zadd(self) -> None:
+        # a plain ZADD: a member that expired meanwhile (a Redis restart) comes back
+        await self._each_shard("ZADD", time.time() + self.presence.config.ttl, self.member)
 
     async def join(self) -> None:
         state = await _loop_state(self.presence)
-        await self._zadd(only_existing=False)
+        await self._zadd()
         if self.presence.config.signals:
             for topic, group in self.topics:
                 _announce(state, group, topic, "joined", self.public)
 
     async def beat(self) -> None:
         await _loop_state(self.presence)  # a refresher that died (Redis away) starts again
-        await self._zadd(only_existing=False)
+        await self._zadd()
 
     async def leave(self) -> None:
-        from dfws_celery.redis_clients import loop_client
-
-        for _, group in self.topics:
-            client = await loop_client(self.presence.host(group))
-            await client.zrem(self.presence.key(group), self.member)
+        await self._each_shard("ZREM", self.member)
         if self.presence.config.signals:
             state = await _loop_state(self.presence)
             for topic, group in self.topics:
