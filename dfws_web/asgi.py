@@ -19,6 +19,8 @@ import re
 import threading
 from typing import Any
 
+from asgiref.sync import markcoroutinefunction
+
 ASGIApp = Any
 
 
@@ -63,8 +65,17 @@ class LazyApplication:
                     self._app = build_application()
         return self._app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await self.get()(scope, receive, send)
+    # ASGI 3 for every server: daphne (asgiref) reads the flag, uvicorn's auto-detection
+    # asks whether __call__ is a coroutine function (marked so below)
+    _asgi_single_callable = True
+
+    def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        """The application's coroutine itself: an ``async def`` here would keep a coroutine
+        of its own alive per socket, for as long as the socket lives (S7)."""
+        return self.get()(scope, receive, send)
+
+
+markcoroutinefunction(LazyApplication.__call__)
 
 
 application = LazyApplication()

@@ -124,3 +124,21 @@ def test_a_runworker_channel_runs_the_handler_of_its_queue(declared):
         return done
 
     assert asyncio.run(scenario())
+
+
+def test_servers_see_the_application_as_asgi_3():
+    """``application.__call__`` is a plain function returning the routing's coroutine (no
+    coroutine of its own per socket): daphne (asgiref) and uvicorn's auto-detection must
+    still see a single-callable ASGI 3 application."""
+    import asyncio
+
+    from asgiref.compatibility import is_double_callable
+    from uvicorn.config import Config
+
+    from dfws_web.asgi import application
+
+    assert not is_double_callable(application)
+    assert asyncio.iscoroutinefunction(application.__call__)
+    config = Config(application)
+    config.load()
+    assert config.interface == "asgi3"
