@@ -159,3 +159,44 @@ def handler_of(consumer: Any, message: dict[str, Any]) -> Callable[[Any], Awaita
     if handler is None:
         raise ValueError(f"No handler for message type {message['type']!r}")
     return handler  # type: ignore[no-any-return]
+
+
+async def serve_async_consumer(
+    consumer: Any,
+    scope: dict[str, Any],
+    receive: Callable[[], Awaitable[Any]],
+    send: Callable[[Any], Awaitable[None]],
+) -> None:
+    """What ``AsyncConsumer.__call__`` does for an async consumer, as one coroutine.
+
+    The socket's channel is opened (``new_channel``), then every message from
+    the client and from the channel is dispatched until ``StopConsumer``.  A
+    consumer that had to catch a failure to open the channel wrapped Channels'
+    ``__call__`` in a coroutine of its own, kept alive as long as the socket
+    (one per idle window); here the consumer's ``channel_failed(exc, receive,
+    send)`` answers it instead, ``True`` when it did (else the error propagates).
+    Relies on the steps of ``AsyncConsumer.__call__`` and on
+    ``channels.utils.await_many_dispatch``.
+    """
+    import contextlib
+    import functools
+
+    from channels.exceptions import StopConsumer
+    from channels.layers import get_channel_layer
+    from channels.utils import await_many_dispatch
+
+    consumer.scope = scope
+    consumer.channel_layer = layer = get_channel_layer(consumer.channel_layer_alias)
+    consumer.base_send = send
+    sources = [receive]
+    if layer is not None:
+        try:
+            consumer.channel_name = await layer.new_channel()
+        except Exception as exc:
+            if await consumer.channel_failed(exc, receive, send):
+                return
+            raise
+        consumer.channel_receive = functools.partial(layer.receive, consumer.channel_name)
+        sources.append(consumer.channel_receive)
+    with contextlib.suppress(StopConsumer):
+        await await_many_dispatch(sources, consumer.dispatch)

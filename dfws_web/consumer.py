@@ -24,7 +24,7 @@ from django.conf import settings
 from django.http.cookie import parse_cookie
 
 from dfws_celery import metrics as dfws_metrics
-from dfws_celery._compat import handler_of
+from dfws_celery._compat import handler_of, serve_async_consumer
 from dfws_celery.outages import OUTAGE_ERRORS, OutageLog
 from dfws_celery.publisher import warm_loop
 from dfws_celery.topics import group_name, topic_kind
@@ -85,22 +85,28 @@ class SignalConsumer(ReceivingConsumer):
     session_key: str | None = None
     topic_kinds: frozenset[str] = frozenset()  # counted in metrics.windows_by_kind
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Channels' entry point, with an outage at its very start answered like one at connect.
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        """Channels' entry point: the one coroutine that serves the socket.
+
+        A plain function returning ``_compat.serve_async_consumer``'s coroutine,
+        Channels' steps without a wrapper coroutine kept per window (S7).
+        """
+        return serve_async_consumer(self, scope, receive, send)
+
+    async def channel_failed(self, exc: BaseException, receive: Any, send: Any) -> bool:
+        """An outage at the very start, answered like one at connect.
 
         Channels subscribes the socket's channel (``new_channel``) before the
         first message; on the Pub/Sub layer that is a Redis command, and Redis
         down made each attempt of each page a traceback and a failed handshake.
         """
-        try:
-            await super().__call__(scope, receive, send)
-        except OUTAGE_ERRORS as exc:
-            if getattr(self, "channel_name", None) is not None:  # later: not the subscription
-                raise
-            connect_outages.failed("websocket connect", "dfws: a window could not connect", exc)
-            if (await receive())["type"] == "websocket.connect":
-                await send({"type": "websocket.accept"})
-                await send({"type": "websocket.close", "code": int(TRY_AGAIN_CLOSE)})
+        if not isinstance(exc, OUTAGE_ERRORS):
+            return False
+        connect_outages.failed("websocket connect", "dfws: a window could not connect", exc)
+        if (await receive())["type"] == "websocket.connect":
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": int(TRY_AGAIN_CLOSE)})
+        return True
 
     async def connect(self) -> None:
         """Accept the socket, then admit the window or close with the reason's code.

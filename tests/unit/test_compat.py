@@ -131,3 +131,53 @@ def test_plain_msgpack_tells_a_bare_msgpack_layer_from_an_encrypted_one():
     assert _compat.plain_msgpack(plain), "_compat.plain_msgpack: channels_redis' serializer moved"
     encrypted = RedisPubSubChannelLayer(hosts=HOSTS[:1], symmetric_encryption_keys=["k" * 32])
     assert not _compat.plain_msgpack(encrypted)
+
+
+def test_serve_async_consumer_sets_up_a_consumer_as_channels_call_does():
+    """Run on a consumer, ``serve_async_consumer`` and Channels' own ``__call__`` must leave
+    the same attributes and dispatch the same messages (the in-memory layer of the unit tier)."""
+    import asyncio
+
+    from channels.exceptions import StopConsumer
+
+    class Probe(AsyncConsumer):
+        async def websocket_connect(self, message):
+            self.seen = message["type"]
+            raise StopConsumer
+
+    async def serve(run):
+        consumer = Probe()
+        queue: asyncio.Queue = asyncio.Queue()
+        await queue.put({"type": "websocket.connect"})
+        await run(consumer, {"type": "websocket", "path": "/"}, queue.get, queue.put)
+        return consumer
+
+    channels_way = asyncio.run(serve(lambda c, *args: c(*args)))
+    ours = asyncio.run(serve(_compat.serve_async_consumer))
+    assert sorted(vars(ours)) == sorted(vars(channels_way)), (
+        "_compat.serve_async_consumer: AsyncConsumer.__call__ sets up its consumer otherwise"
+    )
+    assert ours.seen == channels_way.seen == "websocket.connect"
+    source = inspect.getsource(AsyncConsumer.__call__)
+    for step in ("new_channel", "await_many_dispatch", "StopConsumer"):
+        assert step in source, f"_compat.serve_async_consumer: AsyncConsumer.__call__ lost {step}"
+
+
+def test_serve_async_consumer_asks_the_consumer_when_its_channel_cannot_open(monkeypatch):
+    import asyncio
+
+    import channels.layers
+
+    class Layer:
+        async def new_channel(self):
+            raise ConnectionError("Redis is down")
+
+    class Probe(AsyncConsumer):
+        async def channel_failed(self, exc, receive, send):
+            self.answered = type(exc).__name__
+            return isinstance(exc, ConnectionError)
+
+    monkeypatch.setattr(channels.layers, "get_channel_layer", lambda alias=None: Layer())
+    consumer = Probe()
+    asyncio.run(_compat.serve_async_consumer(consumer, {"type": "websocket"}, None, None))
+    assert consumer.answered == "ConnectionError"  # answered by the consumer, not raised
