@@ -31,7 +31,7 @@ from dfws_celery.topics import group_name, topic_kind
 from dfws_celery.wire import TRY_AGAIN_CLOSE, CloseCode, LayerControl, WindowInfoValues
 from dfws_web import fanout
 from dfws_web.inbound import ReceivingConsumer
-from dfws_web.limits import Refusals, WindowLimits
+from dfws_web.limits import WindowLimits
 from dfws_web.members import membership
 from dfws_web.sessions import acheck_window, check_window
 from dfws_web.window_cache import aextend_window, aload_window
@@ -64,9 +64,18 @@ def scope_cookies(scope: Mapping[str, Any]) -> dict[str, str]:
     return cookies
 
 
-def interned(window_info: WindowInfoValues) -> WindowInfoValues:
-    """A copy kept per idle window, its keys shared by every window of the process (S7)."""
-    return {sys.intern(k): v for k, v in window_info.items()}
+def interned(window_info: WindowInfoValues, window_key: str) -> WindowInfoValues:
+    """The copy kept per idle window (S7): its keys, and its text values (a user agent, a
+    language, the hashes of a session's tabs), shared by every window of the process that
+    has the same; the window's key is the consumer's own string."""
+    values: WindowInfoValues = {}
+    for name, value in window_info.items():
+        if name == "window_key" and value == window_key:
+            value = window_key
+        elif isinstance(value, str):
+            value = sys.intern(value)
+        values[sys.intern(name)] = value
+    return values
 
 
 def query_key(scope: Mapping[str, Any]) -> str | None:
@@ -125,7 +134,6 @@ class SignalConsumer(ReceivingConsumer):
 
     async def open_window(self) -> None:
         self.groups = []
-        self.refusals = Refusals()
         cookies = scope_cookies(self.scope)
         signed = query_key(self.scope) or cookies.get(COOKIE_KEY)
         key = unsign(signed)
@@ -161,7 +169,7 @@ class SignalConsumer(ReceivingConsumer):
             return
         self.limits = limits
         self.window_key = key
-        self.window_info = interned(window_info)
+        self.window_info = interned(window_info, self.window_key)
         self.metrics = dfws_metrics.get()
         if self.metrics is not None:
             self.metrics.windows.inc()
@@ -179,7 +187,7 @@ class SignalConsumer(ReceivingConsumer):
             await self.members.join()
         # from now on the process's subscriber hands frames straight to this socket, once
         # the messages queued meanwhile are handled (``fanout``)
-        self.fanout = fanout.register(self.channel_layer, self.channel_name, self.deliver)
+        self.fanout = fanout.register(self.channel_layer, self.channel_name, self)
         self.unpause_when_drained()
 
     async def disconnect(self, code: int) -> None:
@@ -219,7 +227,7 @@ class SignalConsumer(ReceivingConsumer):
             logger.info("window %s: its user may no longer use it, closing", self.window_key)
             await self.refuse_window(CloseCode.SESSION_ENDED)
             return
-        self.window_info = interned(window_info)
+        self.window_info = interned(window_info, self.window_key)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, minus closing stale database connections before each message.

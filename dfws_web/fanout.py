@@ -23,21 +23,30 @@ import inspect
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from dfws_celery._compat import PubSubProcess
 
 logger = logging.getLogger("dfws.websocket")
 
-# deliver(event) -> False when the socket wants the message queued instead
-Deliver = Callable[[Any], bool]
+
+class Receiver(Protocol):
+    """A registered socket (the consumer itself: no bound method kept per socket)."""
+
+    def deliver(self, event: Any) -> bool:
+        """Write the frame now; ``False`` when the socket wants the message queued instead."""
+        ...
+
+
+Deliver = Receiver
 
 _processes: weakref.WeakKeyDictionary[Any, tuple[PubSubProcess, dict[str, Deliver]]]
 _processes = weakref.WeakKeyDictionary()
 
 
 def register(layer: Any, channel_name: str, deliver: Deliver) -> PubSubProcess | None:
-    """Receive frames of ``layer``'s groups through ``deliver``; ``None`` if not a Pub/Sub layer.
+    """Receive frames of ``layer``'s groups through ``deliver.deliver``; ``None`` if not a
+    Pub/Sub layer.
 
     Call on the consumer's event loop.
     """
@@ -90,7 +99,7 @@ def _receiver(
                         original(message)
                         return
                 try:
-                    if deliver(event):
+                    if deliver.deliver(event):
                         continue
                 except OSError as exc:  # its client has gone (uvicorn's ClientDisconnected)
                     logger.debug("fan-out to %s: the client has gone (%r)", channel_name, exc)

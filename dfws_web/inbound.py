@@ -51,7 +51,7 @@ class ReceivingConsumer(DeliveringConsumer):
     """Frames in from one admitted window: heartbeats and calls, each answered."""
 
     window_info: WindowInfoValues
-    refusals: Refusals
+    refusals: Refusals | None = None  # made at the first refused frame (most sockets never)
     joined_at: float = 0.0
     members: Membership | None = None
 
@@ -179,6 +179,8 @@ class ReceivingConsumer(DeliveringConsumer):
 
     async def refuse(self, error: SignalError, text: str | None) -> None:
         """Answer a refused frame; log the first few, sum up the rest, close an abuser."""
+        if self.refusals is None:
+            self.refusals = Refusals()
         log_it, summary, close = self.refusals.count(error.type)
         if self.metrics is not None:
             self.metrics.refusals.labels(error.type).inc()

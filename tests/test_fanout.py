@@ -37,7 +37,13 @@ def test_frames_reach_registered_sockets_by_call_and_the_others_by_their_queue()
         for channel in (fast, slow):
             await layer.group_add(group, channel)
         got: list[dict] = []
-        process = fanout.register(layer, fast, lambda event: got.append(event) or True)
+
+        class Socket:
+            def deliver(self, event):
+                got.append(event)
+                return True
+
+        process = fanout.register(layer, fast, Socket())
         assert process is not None
         await asend([group], layer_frame('{"signal":"x"}'))
         slow_message = await asyncio.wait_for(layer.receive(slow), 5)

@@ -323,3 +323,15 @@ def test_the_handshake_cookies_are_parsed_without_channels_middleware():
     assert scope_cookies({"headers": []}) == {}
     # a stack that parsed them already (AuthMiddlewareStack) is read as is
     assert scope_cookies({"headers": headers, "cookies": {"dfwskey": "k2"}}) == {"dfwskey": "k2"}
+
+
+def test_a_windows_kept_info_shares_its_repeated_text_with_other_windows():
+    from dfws_web.consumer import interned
+
+    agent = "Mozilla/5.0 (X11; Linux x86_64) " + "x" * 60
+    first = interned({"window_key": "k1" + "0" * 22, "user_agent": agent[:]}, "k1" + "0" * 22)
+    key = "".join(["k2", "0" * 22])
+    second = interned({"window_key": "k2" + "0" * 22, "user_agent": "".join(agent)}, key)
+    assert first["user_agent"] is second["user_agent"]  # one string for every such window
+    assert second["window_key"] is key  # the consumer's own
+    assert second == {"window_key": key, "user_agent": agent}
