@@ -22,7 +22,7 @@ venv: $(STAMP)
 # bench/RESULTS.md (~20-25 min, S6-S8 capacity first on a private redis-server); BENCH_QUICK=1
 # for a smoke run of ~5 min, BENCH_LAYER=list for the list-based channel layer,
 # BENCH_ONLY=capacity|classic for one part. Redis 127.0.0.1:6379, DB 14
-bench: $(STAMP)
+bench: $(STAMP) nginx
 	$(PY) -m bench.run
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
