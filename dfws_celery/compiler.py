@@ -9,6 +9,7 @@ queues and options are decided in ``routing``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Task, shared_task
@@ -18,12 +19,21 @@ from dfws_celery import metrics
 from dfws_celery.errors import SignalError
 from dfws_celery.executor import run_from_message
 from dfws_celery.registry import REGISTRY, SignalConnection
-from dfws_celery.relay import REFUSALS, Refusal, encode_result, send_error, send_result
+from dfws_celery.relay import (
+    REFUSALS,
+    Refusal,
+    encode_result,
+    send_encoded_result,
+    send_error,
+    send_result,
+)
 from dfws_celery.routing import task_class_options
 from dfws_celery.wire import WindowInfoValues
 
 # where a running task keeps its window key, out of the arguments Celery stores
+logger = logging.getLogger("dfws.signals")
 KEY_ATTR = "dfws_window_key"
+ANSWERED_ATTR = "dfws_answered"  # the task body sent the result itself
 
 
 class SignalTask(Task):  # type: ignore[type-arg]
@@ -50,7 +60,7 @@ class SignalTask(Task):  # type: ignore[type-arg]
 
     def on_success(self, retval: Any, task_id: str, args: Any, kwargs: Any) -> None:
         call_id, window_info = _browser_call(args, kwargs)
-        if call_id is None:
+        if call_id is None or getattr(self.request, ANSWERED_ATTR, False):
             return
         if isinstance(retval, Refusal):
             send_error(window_info, call_id, self.name, retval.error)
@@ -154,7 +164,15 @@ def compile_connection(connection: SignalConnection) -> None:
             metrics.refused(exc.type)
             return Refusal(exc)
         if call_id is not None:
-            encode_result(connection.task_name, result)  # fail the task, not the relay
+            encoded = encode_result(connection.task_name, result)  # fail the task, not the relay
+            # answered now: the reply does not wait for Celery's bookkeeping of the success
+            # (the result backend, the signals); on_success answers if this could not
+            try:
+                send_encoded_result(window_info, call_id, connection.task_name, encoded)
+            except Exception:
+                logger.debug("%s: the result will be sent by on_success", task.name, exc_info=True)
+            else:
+                setattr(task.request, ANSWERED_ATTR, True)
         return result
 
     run.__name__ = connection.function.__name__

@@ -3,10 +3,13 @@
 Chosen hook: the task class's ``on_success``/``on_failure`` (``SignalTask``
 in ``compiler``), not Celery's global ``task_success``/``task_failure``
 signals, so that only dfws tasks pay for it and the project's own signal
-receivers are untouched.  Celery also calls ``on_failure`` (in the parent
-process) when a hard time limit kills a task, so timeouts are answered too.
-Non-Celery backends answer through ``executor.run_and_answer``.  Calls that
-did not come from a browser (no ``call_id``) are never answered.
+receivers are untouched.  One exception: a handler's result is sent by the
+task body itself as soon as the handler returns, before Celery stores the
+result and runs its hooks, so the reply waits for neither (``on_success``
+sends it only if that send failed).  Celery also calls ``on_failure`` (in the
+parent process) when a hard time limit kills a task, so timeouts are answered
+too.  Non-Celery backends answer through ``executor.run_and_answer``.  Calls
+that did not come from a browser (no ``call_id``) are never answered.
 
 A browser call refused in the worker (permission, arguments) is not a
 failure of the code: its task ends successfully with a :class:`Refusal` as
@@ -83,6 +86,11 @@ def send_result(window_info: Any, call_id: str, handler: str, value: Any) -> Non
         logger.warning("%s", exc)
         send_error(window_info, call_id, handler, exc)
         return
+    _send(window_info, result_frame(call_id, handler, encoded))
+
+
+def send_encoded_result(window_info: Any, call_id: str, handler: str, encoded: str) -> None:
+    """:func:`send_result` of a value already encoded (``encode_result``)."""
     _send(window_info, result_frame(call_id, handler, encoded))
 
 

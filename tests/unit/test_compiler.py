@@ -68,6 +68,44 @@ def test_a_browser_call_is_answered_with_its_result(declared, group_frames):
     ]
 
 
+def test_the_result_is_sent_before_celery_records_the_success(declared, group_frames, monkeypatch):
+    """The task body answers as soon as the handler returns: the reply does not wait for the
+    result backend or Celery's success hooks (``on_success`` finds it sent, sends nothing)."""
+
+    def double(window_info, n: int):
+        return n * 2
+
+    _, task = declare(double)
+    seen_by_hook: list[int] = []
+    real_on_success = SignalTask.on_success
+
+    def on_success(self, *args):
+        seen_by_hook.append(len(group_frames))
+        real_on_success(self, *args)
+
+    monkeypatch.setattr(SignalTask, "on_success", on_success)
+    task.apply((WINDOW, '{"n": 2}'), BROWSER).get()
+    assert seen_by_hook == [1]  # already sent when Celery's success hook ran
+    assert [frame["result"] for _, frame in group_frames] == [4]  # and only once
+
+
+def test_a_result_the_task_body_could_not_send_is_sent_by_on_success(
+    declared, group_frames, monkeypatch
+):
+    from dfws_celery import compiler
+
+    def double(window_info, n: int):
+        return n * 2
+
+    def unreachable(*args):
+        raise ConnectionError("Redis is restarting")
+
+    _, task = declare(double)
+    monkeypatch.setattr(compiler, "send_encoded_result", unreachable)
+    assert task.apply((WINDOW, '{"n": 2}'), BROWSER).get() == 4  # the task still succeeds
+    assert [frame["result"] for _, frame in group_frames] == [4]  # answered by on_success
+
+
 def test_a_failed_browser_call_is_answered_with_its_error(declared, group_frames):
     def fail(window_info):
         raise ZeroDivisionError("secret detail")
