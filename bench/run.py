@@ -380,9 +380,13 @@ async def s3_sessions(results: Results, stack: Stack) -> None:
 # ---------------------------------------------------------------- S4
 
 
+S4_BLOCKS = 6  # the sequential calls of each run, in this many blocks per variant
+
+
 async def s4(results: Results, servers: dict[str, Stack]) -> None:
     say(
-        f"S4 round trip: {PLAN.s4_sequential} sequential calls, "
+        f"S4 round trip: {PLAN.s4_sequential} sequential calls (in {S4_BLOCKS} blocks, the "
+        "variants interleaved), "
         f"{PLAN.s4_clients} clients x {PLAN.s4_calls} calls, x {PLAN.s4_runs} runs"
     )
     # "bare": the floor, the round trip written by hand (bench/project/bare.py, /ws/call/);
@@ -417,12 +421,20 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
         if any(x is None for x in warm[0]):
             raise RuntimeError(f"S4 {variant}: warm-up calls were lost")
     for run in range(PLAN.s4_runs):
+        # the sequential calls of every variant interleaved in blocks, so that what the
+        # machine does meanwhile (other engineers' runs, a worker's housekeeping) weighs on
+        # each variant alike: the p50 ratios are taken between neighbours
+        refused_before = {v: sum(len(w.refused) for w in windows[v]) for v in variants}
+        sequentials: dict[str, list[float | None]] = {v: [] for v in variants}
+        block = max(1, PLAN.s4_sequential // S4_BLOCKS)
+        for _ in range(S4_BLOCKS):
+            for variant in variants:
+                sequentials[variant] += await load.sequential_calls(
+                    windows[variant][0], frames[variant], block, CALL_TIMEOUT
+                )
         for variant in variants:
-            first, others = windows[variant][0], windows[variant][1:]
-            refused_before = sum(len(w.refused) for w in windows[variant])
-            sequential = await load.sequential_calls(
-                first, frames[variant], PLAN.s4_sequential, CALL_TIMEOUT
-            )
+            others = windows[variant][1:]
+            sequential = sequentials[variant]
             ok = [x * 1000 for x in sequential if x is not None]
             for q in (50, 90, 99):
                 results.add("S4", f"seq_p{q}", variant, percentile(ok, q))
@@ -453,7 +465,7 @@ async def s4(results: Results, servers: dict[str, Stack]) -> None:
             results.add("S4", "conc_p50", variant, percentile(done, 50))
             results.add("S4", "conc_p99", variant, percentile(done, 99))
             results.add("S4", "lost", variant, lost)
-            refused = sum(len(w.refused) for w in windows[variant]) - refused_before
+            refused = sum(len(w.refused) for w in windows[variant]) - refused_before[variant]
             say(
                 f"  run {run + 1} {variant:5} sequential p50/p90/p99 "
                 f"{percentile(ok, 50):5.1f}/{percentile(ok, 90):5.1f}/{percentile(ok, 99):5.1f} "
