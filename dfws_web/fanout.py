@@ -38,13 +38,11 @@ class Receiver(Protocol):
         ...
 
 
-Deliver = Receiver
-
-_processes: weakref.WeakKeyDictionary[Any, tuple[PubSubProcess, dict[str, Deliver]]]
+_processes: weakref.WeakKeyDictionary[Any, tuple[PubSubProcess, dict[str, Receiver]]]
 _processes = weakref.WeakKeyDictionary()
 
 
-def register(layer: Any, channel_name: str, deliver: Deliver) -> PubSubProcess | None:
+def register(layer: Any, channel_name: str, deliver: Receiver) -> PubSubProcess | None:
     """Receive frames of ``layer``'s groups through ``deliver.deliver``; ``None`` if not a
     Pub/Sub layer.
 
@@ -57,7 +55,7 @@ def register(layer: Any, channel_name: str, deliver: Deliver) -> PubSubProcess |
     process = PubSubProcess(layer)
     known = _processes.get(process.loop_layer)
     if known is None:
-        direct: dict[str, Deliver] = {}
+        direct: dict[str, Receiver] = {}
         process.hook_receivers(lambda shard, original: _receiver(process, direct, original))
         known = _processes[process.loop_layer] = (process, direct)
     known[1][channel_name] = deliver
@@ -71,7 +69,7 @@ def unregister(process: PubSubProcess, channel_name: str) -> None:
 
 
 def _receiver(
-    process: PubSubProcess, direct: dict[str, Deliver], original: Callable[[Any], None]
+    process: PubSubProcess, direct: dict[str, Receiver], original: Callable[[Any], None]
 ) -> Callable[[Any], None]:
     def receive(message: Any) -> None:
         if message is None or not direct:
